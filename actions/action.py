@@ -1,0 +1,148 @@
+"""How an action is declared: `@action(...)` turns a typed function into an `Action`."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import typing
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from actions.context import ActionContext
+from actions.errors import NonRetryableActionError, OutputValidationError
+
+InputT = TypeVar("InputT", bound=BaseModel)
+OutputT = TypeVar("OutputT", bound=BaseModel)
+
+ACTION_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9][a-z0-9-]*)+$")
+DEFAULT_QUEUE = "default"
+DEFAULT_TIMEOUT_S = 600.0
+
+
+class RetryPolicy(BaseModel):
+    """When and how often a failed attempt is tried again (Temporal's RetryPolicy)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    initial_delay_s: float = Field(default=1.0, ge=0)
+    backoff_multiplier: float = Field(default=2.0, ge=1.0)
+    max_delay_s: float = Field(default=60.0, ge=0)
+    jitter: bool = True
+    non_retryable: tuple[type[BaseException], ...] = (NonRetryableActionError,)
+
+    @model_validator(mode="after")
+    def _delays_ordered(self) -> RetryPolicy:
+        if self.max_delay_s < self.initial_delay_s:
+            raise ValueError("max_delay_s must be at least initial_delay_s")
+        return self
+
+
+class Example(BaseModel):
+    """One example of an action's use, as Backstage lists them."""
+
+    description: str
+    example: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Action(Generic[InputT, OutputT]):
+    """A registered action: its contract, its limits and the function that runs it."""
+
+    id: str
+    description: str
+    fn: Callable[[InputT, ActionContext], OutputT]
+    input_model: type[InputT]
+    output_model: type[OutputT]
+    examples: tuple[Example, ...] = ()
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    soft_timeout_s: float | None = None
+    retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
+    queue: str = DEFAULT_QUEUE
+    supports_dry_run: bool = False
+
+    def __post_init__(self) -> None:
+        if not ACTION_ID_PATTERN.match(self.id):
+            raise ValueError(f"action id {self.id!r} is not Backstage style 'namespace:name'")
+        if self.timeout_s <= 0:
+            raise ValueError(f"{self.id}: timeout_s must be positive")
+        if self.soft_timeout_s is not None and not 0 < self.soft_timeout_s <= self.timeout_s:
+            raise ValueError(f"{self.id}: soft_timeout_s must be in (0, timeout_s]")
+
+    @property
+    def input_schema(self) -> dict[str, Any]:
+        return self.input_model.model_json_schema()
+
+    @property
+    def output_schema(self) -> dict[str, Any]:
+        return self.output_model.model_json_schema()
+
+    def parse_input(self, raw: Any) -> InputT:
+        """Validate raw input; raises pydantic's ValidationError naming every failing field."""
+        return self.input_model.model_validate(raw)
+
+    def invoke(self, raw_input: Any, ctx: ActionContext) -> dict[str, Any]:
+        """Run the action on raw (JSON) input and return its output as JSON-ready data."""
+        try:
+            parsed = self.parse_input(raw_input)
+        except ValidationError as exc:
+            raise NonRetryableActionError(f"{self.id}: input does not match: {exc}") from exc
+        output = self.fn(parsed, ctx)
+        if not isinstance(output, self.output_model):
+            raise OutputValidationError(
+                f"{self.id} returned {type(output).__name__}, not {self.output_model.__name__}"
+            )
+        return output.model_dump(mode="json", by_alias=True)
+
+    def with_overrides(self, **changes: Any) -> Action[InputT, OutputT]:
+        """A copy with operator overrides applied (timeouts, retry fields, queue)."""
+        retry_fields = set(RetryPolicy.model_fields) & changes.keys()
+        updates = {name: changes.pop(name) for name in retry_fields}
+        retry = RetryPolicy.model_validate({**dict(self.retry), **updates})
+        return dataclasses.replace(self, retry=retry, **changes)
+
+
+def action(
+    id: str,
+    *,
+    description: str,
+    examples: Sequence[Example] = (),
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    soft_timeout_s: float | None = None,
+    retry: RetryPolicy | None = None,
+    queue: str = DEFAULT_QUEUE,
+    supports_dry_run: bool = False,
+) -> Callable[[Callable[[InputT, ActionContext], OutputT]], Action[InputT, OutputT]]:
+    """Declare an action; the input and output models come from the function's annotations."""
+
+    def decorate(fn: Callable[[InputT, ActionContext], OutputT]) -> Action[InputT, OutputT]:
+        input_model, output_model = _models_of(fn)
+        return Action(
+            id=id,
+            description=description,
+            fn=fn,
+            input_model=input_model,
+            output_model=output_model,
+            examples=tuple(examples),
+            timeout_s=timeout_s,
+            soft_timeout_s=soft_timeout_s,
+            retry=retry or RetryPolicy(),
+            queue=queue,
+            supports_dry_run=supports_dry_run,
+        )
+
+    return decorate
+
+
+def _models_of(fn: Callable[..., Any]) -> tuple[Any, Any]:
+    hints = typing.get_type_hints(fn)
+    params = [name for name in hints if name != "return"]
+    models = (hints.get(params[0]) if params else None, hints.get("return"))
+    for model in models:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise TypeError(
+                f"{fn.__qualname__} must be annotated (input: BaseModel, ctx) -> BaseModel"
+            )
+    return models

@@ -1,0 +1,140 @@
+"""Every error actionpool raises, in one tree.
+
+    ActionPoolError                    root of everything below
+    ├── ActionError                    an attempt of an action failed (recorded on the run)
+    │   ├── RetryableActionError       a transient failure; the retry policy may try again
+    │   ├── NonRetryableActionError    a permanent failure; the run fails at once
+    │   │   └── OutputValidationError  the action returned output that violates its output model
+    │   ├── ActionTimeoutError         an attempt passed its soft or hard time limit
+    │   ├── ActionCancelledError       the action stopped because its run was cancelled
+    │   └── WorkerLostError            the process running the attempt died (killed, OOM)
+    ├── RegistryError                  problems with the set of known actions
+    │   ├── UnknownActionError         no action has the requested id
+    │   ├── DuplicateActionError       two actions claim the same id
+    │   └── PluginLoadError            an `actionpool.actions` entry point failed to load
+    ├── RequestError                   a caller sent something we cannot accept
+    │   ├── MalformedRequestError      the body is not valid JSON or a header is unusable
+    │   ├── InputValidationError       the input (or the request envelope) violates its schema
+    │   ├── DryRunNotSupportedError    dryRun was asked of an action that does not support it
+    │   ├── IdempotencyKeyReusedError  an idempotency key came back with a different payload
+    │   ├── PayloadTooLargeError       the body is larger than the configured limit
+    │   └── RunNotFoundError           no run has the requested id
+    ├── RunEndedUnsuccessfullyError    a waited-for run ended failed or cancelled
+    └── StoreUnavailableError          Redis (store or broker) cannot be reached
+
+The HTTP status of each lives in one table: `api/errors.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ActionPoolError(Exception):
+    """Root of every actionpool error."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message or self.__class__.__doc__ or self.__class__.__name__
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ActionError(ActionPoolError):
+    """Raised by (or for) an action when one attempt fails."""
+
+
+class RetryableActionError(ActionError):
+    """Raised by an action for a transient failure: the retry policy may try again."""
+
+
+class NonRetryableActionError(ActionError):
+    """Raised by an action for a permanent failure: the run fails without another attempt."""
+
+
+class OutputValidationError(NonRetryableActionError):
+    """Raised when an action returns output that does not match its output model."""
+
+
+class ActionTimeoutError(ActionError):
+    """Raised when an attempt passes its soft time limit, or recorded when it is killed."""
+
+
+class ActionCancelledError(ActionError):
+    """Raised inside an action that stops because its run was cancelled."""
+
+
+class WorkerLostError(ActionError):
+    """Recorded when the process running an attempt died without reporting back."""
+
+
+class RegistryError(ActionPoolError):
+    """Raised for problems with the set of registered actions."""
+
+
+class UnknownActionError(RegistryError):
+    """Raised when no registered action has the requested id."""
+
+
+class DuplicateActionError(RegistryError):
+    """Raised when two actions are registered under one id."""
+
+
+class PluginLoadError(RegistryError):
+    """Raised (and reported, not propagated) when an entry-point plugin fails to load."""
+
+
+class RequestError(ActionPoolError):
+    """Raised when a caller sent something that cannot be accepted."""
+
+
+class MalformedRequestError(RequestError):
+    """Raised when the body is not valid JSON, or a header cannot be parsed."""
+
+
+class InputValidationError(RequestError):
+    """Raised when the input or the request envelope violates its schema."""
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
+
+
+class DryRunNotSupportedError(RequestError):
+    """Raised when dryRun is requested for an action that does not support it."""
+
+
+class IdempotencyKeyReusedError(RequestError):
+    """Raised when an idempotency key is reused with a different payload."""
+
+
+class PayloadTooLargeError(RequestError):
+    """Raised when a request body is larger than the configured limit."""
+
+
+class RunNotFoundError(RequestError):
+    """Raised when no run has the requested id."""
+
+
+class RunEndedUnsuccessfullyError(ActionPoolError):
+    """Raised when a waited-for run ended failed or cancelled; carries the run's own error."""
+
+    def __init__(self, error_name: str, message: str, run: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.error_name = error_name
+        self.run = run
+
+    @property
+    def name(self) -> str:
+        return self.error_name
+
+
+class StoreUnavailableError(ActionPoolError):
+    """Raised when Redis (the run store or the broker) cannot be reached."""
+
+    retry_after_s = 5

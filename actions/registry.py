@@ -1,0 +1,83 @@
+"""The set of actions a pool can run: built-ins plus `actionpool.actions` entry points."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+from actions.action import Action
+from actions.errors import DuplicateActionError, PluginLoadError, UnknownActionError
+
+ENTRY_POINT_GROUP = "actionpool.actions"
+
+log = logging.getLogger(__name__)
+
+AnyAction = Action[Any, Any]
+
+
+class Registry:
+    """Actions by id. `get` raises `UnknownActionError` for an id it does not hold."""
+
+    def __init__(self, actions: Iterable[AnyAction] = ()) -> None:
+        self._actions: dict[str, AnyAction] = {}
+        self.plugin_errors: list[PluginLoadError] = []
+        for item in actions:
+            self.register(item)
+
+    def register(self, item: AnyAction) -> None:
+        if item.id in self._actions:
+            raise DuplicateActionError(f"action {item.id!r} is registered twice")
+        self._actions[item.id] = item
+
+    def get(self, action_id: str) -> AnyAction:
+        try:
+            return self._actions[action_id]
+        except KeyError:
+            raise UnknownActionError(f"No action with id {action_id!r} is registered") from None
+
+    def __iter__(self) -> Iterator[AnyAction]:
+        return iter(sorted(self._actions.values(), key=lambda a: a.id))
+
+    def __len__(self) -> int:
+        return len(self._actions)
+
+    def queues(self) -> list[str]:
+        return sorted({a.queue for a in self._actions.values()})
+
+    def load_plugins(self, found: Iterable[EntryPoint] | None = None) -> None:
+        """Register every entry-point plugin; a broken one is recorded and logged, not raised."""
+        if found is None:
+            found = entry_points(group=ENTRY_POINT_GROUP)
+        for entry in found:
+            try:
+                for item in _actions_in(entry.load()):
+                    self.register(item)
+            except Exception as exc:  # a plugin may fail in any way; the pool must not
+                error = PluginLoadError(f"plugin {entry.name!r} ({entry.value}): {exc!r}")
+                self.plugin_errors.append(error)
+                log.error("action plugin failed to load: %s", error)
+
+    def apply_overrides(self, overrides: Mapping[str, Mapping[str, Any]]) -> None:
+        """Replace actions by copies with operator overrides (timeouts, retries, queue)."""
+        for action_id, changes in overrides.items():
+            self._actions[action_id] = self.get(action_id).with_overrides(**changes)
+
+
+def _actions_in(loaded: object) -> list[AnyAction]:
+    if isinstance(loaded, Action):
+        return [loaded]
+    if isinstance(loaded, (list, tuple)) and all(isinstance(a, Action) for a in loaded):
+        return list(loaded)
+    raise TypeError(f"entry point gave {type(loaded).__name__}, not an Action or a list of them")
+
+
+def build_registry(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Registry:
+    """Built-in actions, plugins found through entry points, then operator overrides."""
+    from actions.builtin import BUILTIN_ACTIONS
+
+    registry = Registry(BUILTIN_ACTIONS)
+    registry.load_plugins()
+    registry.apply_overrides(overrides or {})
+    return registry

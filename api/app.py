@@ -1,0 +1,51 @@
+"""`create_app`: the FastAPI app, built from settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from actions.registry import Registry, build_registry
+from api.errors import install_error_handlers
+from api.limits import BodyLimitMiddleware
+from api.routes import actions, health, runs
+from api.settings import ApiSettings
+from worker.client import PoolClient
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastAPI:
+    registry = registry or build_registry(settings.action_overrides)
+    for error in registry.plugin_errors:
+        log.error("plugin not loaded: %s", error)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = PoolClient.from_settings(settings, registry)
+        app.state.client = client
+        try:
+            yield
+        finally:
+            await client.close()
+
+    app = FastAPI(
+        title="actionpool",
+        version="1",
+        description="Runs Backstage scaffolder actions out of process.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    for router in (actions.router, runs.router, health.router):
+        app.include_router(router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory (`api.app:app_from_env`): settings from the environment."""
+    return create_app(ApiSettings())

@@ -1,0 +1,79 @@
+"""The `actionpool` command: api, worker, dev, actions."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from actions.registry import build_registry
+from api.settings import ApiSettings
+from worker.policy import time_limits_of
+
+cli = typer.Typer(help="actionpool: out-of-process worker pool for Backstage actions.")
+
+
+@cli.command()
+def api() -> None:
+    """Serve the HTTP API (uvicorn)."""
+    settings = ApiSettings()
+    uvicorn.run(
+        "api.app:app_from_env",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.api_workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+@cli.command()
+def worker(loglevel: str = typer.Option("INFO", help="Log level")) -> None:
+    """Run a Celery worker (prefork, late ack, prefetch 1) for the action queues."""
+    from worker.main import run_worker
+
+    run_worker(ApiSettings(), loglevel=loglevel)
+
+
+@cli.command()
+def dev() -> None:
+    """Run the API, one worker and (without ACTIONPOOL_REDIS_URL) an embedded Redis."""
+    from api.devstack import dev_env, run_dev
+
+    env, embedded = dev_env()
+    raise typer.Exit(run_dev(env, embedded))
+
+
+@cli.command("actions")
+def list_actions() -> None:
+    """Show the registered actions and their limits."""
+    settings = ApiSettings()
+    registry = build_registry(settings.action_overrides)
+    table = Table("id", "queue", "timeout s", "soft s", "attempts", "dry run", "description")
+    for action in registry:
+        limits = time_limits_of(action, settings.visibility_timeout_s)
+        table.add_row(
+            action.id,
+            action.queue,
+            f"{limits.hard_s:g}",
+            f"{limits.soft_s:g}",
+            str(action.retry.max_attempts),
+            "yes" if action.supports_dry_run else "no",
+            action.description,
+        )
+    console = Console()
+    console.print(table)
+    for error in registry.plugin_errors:
+        console.print(f"[red]plugin not loaded:[/red] {error}")
+
+
+def main() -> None:
+    cli(prog_name="actionpool")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

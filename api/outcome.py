@@ -1,0 +1,53 @@
+"""How a run becomes an HTTP answer: status code, replay header, failure after a wait."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query, Response
+
+from actions.errors import RunEndedUnsuccessfullyError
+from api.schemas import RunView
+from api.settings import MAX_WAIT_S
+from worker.records import Run, RunStatus
+
+WaitQuery = Annotated[
+    float,
+    Query(ge=0, le=MAX_WAIT_S, description="Hold the request until the run ends or N s pass"),
+]
+FailOnErrorQuery = Annotated[
+    bool,
+    Query(
+        alias="failOnError",
+        description="After a wait, answer 424 if the run ended failed or cancelled",
+    ),
+]
+
+UNSUCCESSFUL = frozenset({RunStatus.FAILED, RunStatus.CANCELLED})
+
+
+def raise_if_unsuccessful(view: RunView, *, waited: bool, fail_on_error: bool) -> None:
+    """A wait that saw the run end failed or cancelled fails too (424), with the run's error."""
+    if not (waited and fail_on_error and view.status in UNSUCCESSFUL):
+        return
+    error = view.error
+    raise RunEndedUnsuccessfullyError(
+        error.name if error else "RunCancelledError",
+        error.message if error else f"run {view.id} was cancelled",
+        view.model_dump(mode="json", by_alias=True),
+    )
+
+
+def answer_create(
+    response: Response, run: Run, *, created: bool, waited: bool, fail_on_error: bool
+) -> RunView:
+    """New run: 202, or 200 if it ended within the wait. Replay: 200, `Idempotent-Replayed`."""
+    view = RunView.of(run)
+    raise_if_unsuccessful(view, waited=waited, fail_on_error=fail_on_error)
+    response.headers["Location"] = view.links.self_
+    if created:
+        response.status_code = 200 if run.status.is_terminal else 202
+    else:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return view

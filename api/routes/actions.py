@@ -1,0 +1,52 @@
+"""`/v1/actions`: what the pool can run, and starting a run."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import ClientDep, SettingsDep
+from api.outcome import FailOnErrorQuery, WaitQuery, answer_create
+from api.schemas import ActionView, CreateRunBody, RunView
+from worker.client import RunRequest
+
+router = APIRouter(prefix="/v1/actions", tags=["actions"])
+
+
+@router.get("")
+async def list_actions(client: ClientDep, settings: SettingsDep) -> list[ActionView]:
+    return [ActionView.of(a, settings.visibility_timeout_s) for a in client.actions()]
+
+
+@router.post(
+    "/{actionId}/runs",
+    status_code=202,
+    responses={200: {"model": RunView, "description": "Replayed, or ended within ?wait"}},
+)
+async def create_run(
+    actionId: str,  # noqa: N803 - the path parameter's public name
+    body: CreateRunBody,
+    client: ClientDep,
+    response: Response,
+    wait: WaitQuery = 0,
+    fail_on_error: FailOnErrorQuery = True,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> RunView:
+    """Start a run (202), or find the run that already holds the idempotency key (200)."""
+    request = RunRequest(
+        input=body.input,
+        context=body.context,
+        secrets=body.secrets,
+        dry_run=body.dry_run,
+        body_key=body.idempotency_key,
+        header_key=idempotency_key,
+    )
+    created = await run_in_threadpool(client.create_run, actionId, request)
+    run = created.run
+    if wait > 0:
+        run = await client.wait_for_end(run.id, wait)
+    return answer_create(
+        response, run, created=created.created, waited=wait > 0, fail_on_error=fail_on_error
+    )

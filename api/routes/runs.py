@@ -1,0 +1,36 @@
+"""`/v1/runs`: inspect a run, wait for it, read its events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import ClientDep
+from api.outcome import FailOnErrorQuery, WaitQuery, raise_if_unsuccessful
+from api.schemas import EventView, RunView
+
+router = APIRouter(prefix="/v1/runs", tags=["runs"])
+
+
+@router.get("/{runId}")
+async def get_run(
+    runId: str,  # noqa: N803 - the path parameter's public name
+    client: ClientDep,
+    wait: WaitQuery = 0,
+    fail_on_error: FailOnErrorQuery = True,
+) -> RunView:
+    """The run; with `?wait=N`, once it has ended or N seconds have passed."""
+    run = await (client.wait_for_end(runId, wait) if wait > 0 else client.get_run(runId))
+    view = RunView.of(run)
+    raise_if_unsuccessful(view, waited=wait > 0, fail_on_error=fail_on_error)
+    return view
+
+
+@router.get("/{runId}/events")
+async def list_events(
+    runId: str,  # noqa: N803 - the path parameter's public name
+    client: ClientDep,
+    after: Annotated[int, Query(ge=0, description="Only events with a larger id")] = 0,
+) -> list[EventView]:
+    return await client.events(runId, after=after)

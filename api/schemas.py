@@ -1,0 +1,86 @@
+"""The HTTP API's request and response bodies (camelCase like Backstage's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from actions.action import Action, Example
+from worker.policy import time_limits_of
+from worker.records import Run, RunContext, RunEvent
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class CreateRunBody(ApiModel):
+    """`POST /v1/actions/{actionId}/runs`: everything travels in the body (the proxy drops
+    custom headers)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    input: dict[str, Any] = Field(default_factory=dict, description="The action's input")
+    idempotency_key: str | None = Field(
+        default=None, description='Defaults to the Idempotency-Key header, then "taskId:stepId"'
+    )
+    context: RunContext = Field(default_factory=RunContext)
+    secrets: dict[str, str] = Field(
+        default_factory=dict, description="Given to the action, never shown in the run"
+    )
+    dry_run: bool = False
+
+
+class ActionSchemas(ApiModel):
+    input: dict[str, Any]
+    output: dict[str, Any]
+
+
+class ActionView(ApiModel):
+    """An entry of `GET /v1/actions`: Backstage's `/v2/actions` shape plus pool fields."""
+
+    id: str
+    description: str
+    examples: list[Example]
+    schema_: ActionSchemas = Field(alias="schema")
+    supports_dry_run: bool
+    timeout_s: float = Field(alias="timeoutS")
+    soft_timeout_s: float = Field(alias="softTimeoutS")
+    max_attempts: int
+    queue: str
+
+    @classmethod
+    def of(cls, action: Action[Any, Any], visibility_timeout_s: float) -> ActionView:
+        limits = time_limits_of(action, visibility_timeout_s)
+        return cls(
+            id=action.id,
+            description=action.description,
+            examples=list(action.examples),
+            schema=ActionSchemas(input=action.input_schema, output=action.output_schema),
+            supports_dry_run=action.supports_dry_run,
+            timeoutS=limits.hard_s,
+            softTimeoutS=limits.soft_s,
+            max_attempts=action.retry.max_attempts,
+            queue=action.queue,
+        )
+
+
+class RunLinks(ApiModel):
+    self_: str = Field(alias="self")
+    events: str
+
+
+class RunView(Run):
+    """A run as the API shows it, with its own URLs (relative to the API's root)."""
+
+    links: RunLinks
+
+    @classmethod
+    def of(cls, run: Run) -> RunView:
+        path = f"/v1/runs/{run.id}"
+        return cls(**dict(run), links=RunLinks(self=path, events=f"{path}/events"))
+
+
+EventView = RunEvent

@@ -1,0 +1,17 @@
+"""Settings of an API process (`ACTIONPOOL_` environment variables)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from worker.settings import PoolSettings
+
+MAX_WAIT_S = 55
+"""Longest `?wait`: under the 60 s default timeout of Backstage's `http:backstage:request`."""
+
+
+class ApiSettings(PoolSettings):
+    api_host: str = Field(default="127.0.0.1")
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_workers: int = Field(default=1, ge=1, description="uvicorn worker processes")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest request body")

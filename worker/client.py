@@ -1,0 +1,190 @@
+"""`PoolClient`: the API's one way into the pool (validate, record, dispatch, read, wait)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import ValidationError
+from redis.asyncio import Redis as AsyncRedis
+from redis.exceptions import RedisError
+
+from actions.action import Action
+from actions.errors import (
+    DryRunNotSupportedError,
+    IdempotencyKeyReusedError,
+    InputValidationError,
+    RunNotFoundError,
+    StoreUnavailableError,
+)
+from actions.registry import Registry
+from worker.app import create_celery_app
+from worker.connection import connect_async
+from worker.dispatch import Dispatcher
+from worker.idempotency import derive_key, digest, fingerprint
+from worker.keys import TERMINAL_EVENT_TYPES
+from worker.records import Run, RunContext, RunEvent, RunStatus, decode_event, decode_run, now
+from worker.settings import PoolSettings
+from worker.store import RunStore
+
+WAIT_BLOCK_S = 2.0
+"""A wait blocks on the event stream in slices this long, below the socket timeout."""
+
+
+@contextlib.contextmanager
+def store_errors() -> Iterator[None]:
+    """Turn Redis failures into `StoreUnavailableError` (HTTP 503)."""
+    try:
+        yield
+    except RedisError as exc:
+        raise StoreUnavailableError(f"the run store is unavailable: {exc}") from exc
+
+
+@dataclasses.dataclass(frozen=True)
+class RunRequest:
+    """What a caller asks for when it starts a run."""
+
+    input: dict[str, Any]
+    context: RunContext
+    secrets: dict[str, str]
+    dry_run: bool = False
+    body_key: str | None = None
+    header_key: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class CreatedRun:
+    run: Run
+    created: bool
+
+
+class PoolClient:
+    def __init__(
+        self, registry: Registry, store: RunStore, dispatcher: Dispatcher, aredis: AsyncRedis[str]
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.keys = store.keys
+        self.dispatcher = dispatcher
+        self.aredis = aredis
+
+    @classmethod
+    def from_settings(cls, settings: PoolSettings, registry: Registry) -> PoolClient:
+        dispatcher = Dispatcher(
+            create_celery_app(settings), visibility_timeout_s=settings.visibility_timeout_s
+        )
+        return cls(registry, RunStore.from_settings(settings), dispatcher, connect_async(settings))
+
+    def actions(self) -> list[Action[Any, Any]]:
+        return list(self.registry)
+
+    def create_run(self, action_id: str, request: RunRequest) -> CreatedRun:
+        """Validate, record atomically under the idempotency key, then dispatch attempt 1.
+
+        Blocking (Redis and the broker): the API calls it in a worker thread.
+        """
+        action = self.registry.get(action_id)
+        _validate(action, request)
+        key = derive_key(request.body_key, request.header_key, request.context)
+        key_digest = digest(key) if key else None
+        print_ = fingerprint(action_id, request.input, request.context, request.dry_run)
+        run = Run(
+            id=str(uuid.uuid4()),
+            action_id=action_id,
+            status=RunStatus.OPEN,
+            input=request.input,
+            max_attempts=action.retry.max_attempts,
+            context=request.context,
+            dry_run=request.dry_run,
+            queue=action.queue,
+            created_at=now(),
+        )
+        with store_errors():
+            created = self.store.create(
+                run, fingerprint=print_, key_digest=key_digest, secrets=request.secrets
+            )
+            if not created.created:
+                if created.fingerprint != print_:
+                    raise IdempotencyKeyReusedError(
+                        f"idempotency key {key!r} was used for run {created.run_id} "
+                        "with a different action, input, context or dryRun"
+                    )
+                return CreatedRun(self.store.get(created.run_id), created=False)
+        try:
+            self.dispatcher.dispatch(run.id, action, attempt=1)
+        except StoreUnavailableError:
+            with contextlib.suppress(RedisError):
+                self.store.discard(run, key_digest)
+            raise
+        return CreatedRun(run, created=True)
+
+    async def get_run(self, run_id: str) -> Run:
+        with store_errors():
+            pipe = self.aredis.pipeline(transaction=True)
+            pipe.hgetall(self.keys.run(run_id))
+            pipe.hgetall(self.keys.attempts(run_id))
+            fields, attempts = await pipe.execute()
+        if not fields:
+            raise RunNotFoundError(f"No run with id {run_id!r}")
+        return decode_run(fields, attempts)
+
+    async def events(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[RunEvent]:
+        with store_errors():
+            pipe = self.aredis.pipeline(transaction=True)
+            pipe.exists(self.keys.run(run_id))
+            pipe.xrange(self.keys.events(run_id), min=f"0-{after + 1}", count=limit)
+            exists, entries = await pipe.execute()
+        if not exists:
+            raise RunNotFoundError(f"No run with id {run_id!r}")
+        return [decode_event(run_id, entry_id, fields) for entry_id, fields in entries]
+
+    async def wait_for_end(self, run_id: str, timeout_s: float) -> Run:
+        """The run once it has ended, or as it is after `timeout_s` (no polling: XREAD BLOCK)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        events_key = self.keys.events(run_id)
+        with store_errors():
+            pipe = self.aredis.pipeline(transaction=True)
+            pipe.hget(self.keys.run(run_id), "status")
+            pipe.xrevrange(events_key, count=1)
+            status, last = await pipe.execute()
+            if status is None:
+                raise RunNotFoundError(f"No run with id {run_id!r}")
+            last_id = last[0][0] if last else "0-0"
+            ended = RunStatus(status).is_terminal
+            while not ended and (remaining_s := deadline - loop.time()) > 0:
+                block_ms = max(1, int(min(remaining_s, WAIT_BLOCK_S) * 1000))
+                reply = await self.aredis.xread({events_key: last_id}, block=block_ms, count=100)
+                for _stream, entries in reply or []:
+                    for entry_id, fields in entries:
+                        last_id = entry_id
+                        ended = ended or fields.get("type") in TERMINAL_EVENT_TYPES
+        return await self.get_run(run_id)
+
+    async def ping(self) -> None:
+        with store_errors():
+            await self.aredis.ping()
+
+    async def close(self) -> None:
+        await self.aredis.aclose()
+        self.store.redis.close()
+
+
+def _validate(action: Action[Any, Any], request: RunRequest) -> None:
+    if request.dry_run and not action.supports_dry_run:
+        raise DryRunNotSupportedError(f"{action.id} does not support dry runs")
+    try:
+        action.parse_input(request.input)
+    except ValidationError as exc:
+        details = [
+            {"path": ".".join(["input", *map(str, e["loc"])]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        listed = "; ".join(f"{d['path']}: {d['message']}" for d in details)
+        raise InputValidationError(
+            f"input does not match the schema of {action.id}: {listed}", details
+        ) from None

@@ -1,0 +1,39 @@
+"""`Dispatcher`: puts an attempt of a run on its action's queue (Celery `send_task`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
+
+from actions.action import Action
+from actions.errors import StoreUnavailableError
+from worker.app import TASK_NAME
+from worker.policy import time_limits_of
+
+
+class Dispatcher:
+    """Publishes attempt messages. Only ids travel in messages: never input or secrets."""
+
+    def __init__(self, celery: Celery, *, visibility_timeout_s: float) -> None:
+        self.celery = celery
+        self.visibility_timeout_s = visibility_timeout_s
+
+    def dispatch(
+        self, run_id: str, action: Action[Any, Any], attempt: int, countdown_s: float = 0.0
+    ) -> None:
+        limits = time_limits_of(action, self.visibility_timeout_s)
+        try:
+            self.celery.send_task(
+                TASK_NAME,
+                args=[run_id, attempt],
+                queue=action.queue,
+                task_id=f"{run_id}.{attempt}",
+                soft_time_limit=limits.soft_s,
+                time_limit=limits.hard_s,
+                countdown=countdown_s if countdown_s > 0 else None,
+            )
+        except (OperationalError, RedisError, OSError) as exc:
+            raise StoreUnavailableError(f"cannot reach the broker: {exc}") from exc

@@ -1,0 +1,16 @@
+-- Move an open run into processing for the given attempt, if that attempt is the next one.
+-- KEYS: run, attempts, open index, processing index, events, event seq
+-- ARGV: run id, attempt, now iso, attempt record json, log event body json, events cap
+-- Returns 'claimed', or why not: 'missing', 'stale', or the run's current status.
+local state = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'startedAt')
+if not state[1] then return 'missing' end
+if state[1] ~= 'open' then return state[1] end
+if tonumber(state[2]) + 1 ~= tonumber(ARGV[2]) then return 'stale' end
+redis.call('HSET', KEYS[1], 'status', 'processing', 'attempt', ARGV[2], 'lastHeartbeatAt', ARGV[3])
+if not state[3] then redis.call('HSET', KEYS[1], 'startedAt', ARGV[3]) end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
+local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+if score then redis.call('ZADD', KEYS[4], score, ARGV[1]) end
+emit(KEYS[5], KEYS[6], 'log', ARGV[5], ARGV[3], ARGV[6])
+return 'claimed'

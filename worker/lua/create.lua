@@ -1,0 +1,26 @@
+-- Record a new run, or return the run that already holds its idempotency key.
+-- KEYS: run, idempotency, secrets, status index, other indexes...
+-- ARGV: run id, fingerprint, created ms, idempotency ttl s, has key (1/0), secrets json or '',
+--       secrets ttl s, index cutoff ms, then field/value pairs of the run hash.
+if ARGV[5] == '1' then
+  local existing = redis.call('HMGET', KEYS[2], 'runId', 'fingerprint')
+  if existing[1] then
+    return {0, existing[1], existing[2]}
+  end
+end
+local fields = {}
+for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+if ARGV[5] == '1' then
+  redis.call('HSET', KEYS[2], 'runId', ARGV[1], 'fingerprint', ARGV[2])
+  redis.call('EXPIRE', KEYS[2], ARGV[4])
+end
+if ARGV[6] ~= '' then
+  redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[7])
+end
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+for i = 5, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[3], ARGV[1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[8])
+end
+return {1, ARGV[1], ARGV[2]}

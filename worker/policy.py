@@ -1,0 +1,78 @@
+"""Pure decisions of the pool: backoff, whether to retry, which time limits apply."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from typing import Any
+
+from actions.action import Action, RetryPolicy
+from actions.errors import NonRetryableActionError
+
+VISIBILITY_MARGIN_S = 30.0
+"""A hard time limit stays this far below the broker's visibility timeout."""
+DEFAULT_SOFT_FRACTION = 0.9
+"""Without a declared soft limit, the soft limit is this fraction of the hard one."""
+
+
+def compute_backoff_s(attempt: int, policy: RetryPolicy, rng: random.Random) -> float:
+    """The wait after failed attempt `attempt` (1-based): exponential, capped, with jitter.
+
+    Jitter is "equal jitter": the wait is uniform in [delay/2, delay], so retries of many runs
+    spread out but none comes back immediately.
+    """
+    exponent = max(0, attempt - 1)
+    delay = min(policy.max_delay_s, policy.initial_delay_s * policy.backoff_multiplier**exponent)
+    if policy.jitter:
+        delay = rng.uniform(delay / 2, delay)
+    return delay
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryDecision:
+    retry: bool
+    delay_s: float
+    reason: str
+
+
+def decide_retry(
+    error: BaseException,
+    *,
+    attempt: int,
+    max_attempts: int,
+    policy: RetryPolicy,
+    rng: random.Random,
+) -> RetryDecision:
+    """Retry unless the error is non-retryable or the attempts are used up."""
+    if isinstance(error, NonRetryableActionError) or isinstance(error, policy.non_retryable):
+        return RetryDecision(False, 0.0, f"{type(error).__name__} is not retryable")
+    if attempt >= max_attempts:
+        return RetryDecision(False, 0.0, f"attempt {attempt} of {max_attempts} was the last")
+    delay_s = compute_backoff_s(attempt, policy, rng)
+    return RetryDecision(True, delay_s, f"attempt {attempt} of {max_attempts} failed")
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeLimits:
+    soft_s: float
+    hard_s: float
+
+
+def resolve_time_limits(
+    timeout_s: float, soft_timeout_s: float | None, *, visibility_timeout_s: float
+) -> TimeLimits:
+    """The soft and hard limits of one attempt.
+
+    The hard limit is the action's `timeout_s`, kept below the broker's visibility timeout so
+    a running message is never handed to a second worker. The soft limit is the declared one
+    (or 90% of the hard one), and always below the hard limit.
+    """
+    hard_s = min(timeout_s, visibility_timeout_s - VISIBILITY_MARGIN_S)
+    soft_s = soft_timeout_s if soft_timeout_s is not None else hard_s * DEFAULT_SOFT_FRACTION
+    return TimeLimits(soft_s=min(soft_s, hard_s * DEFAULT_SOFT_FRACTION), hard_s=hard_s)
+
+
+def time_limits_of(action: Action[Any, Any], visibility_timeout_s: float) -> TimeLimits:
+    return resolve_time_limits(
+        action.timeout_s, action.soft_timeout_s, visibility_timeout_s=visibility_timeout_s
+    )

@@ -1,0 +1,41 @@
+"""The Lua scripts that change run state atomically, loaded from `worker/lua/`."""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib.resources import files
+from typing import Any
+
+from redis import Redis
+from redis.commands.core import Script
+
+
+def _source(name: str) -> str:
+    return (files("worker") / "lua" / f"{name}.lua").read_text(encoding="utf-8")
+
+
+@dataclasses.dataclass(frozen=True)
+class Scripts:
+    """Every state-changing script, registered on one Redis client."""
+
+    create: Script
+    discard: Script
+    claim: Script
+    settle: Script
+    append_event: Script
+
+    @classmethod
+    def register(cls, client: Redis[Any] | Any) -> Scripts:
+        library = _source("_lib")
+
+        def load(name: str, with_library: bool = False) -> Script:
+            source = f"{library}\n{_source(name)}" if with_library else _source(name)
+            return client.register_script(source)  # type: ignore[no-any-return]
+
+        return cls(
+            create=load("create"),
+            discard=load("discard"),
+            claim=load("claim", with_library=True),
+            settle=load("settle", with_library=True),
+            append_event=load("append_event", with_library=True),
+        )

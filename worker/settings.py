@@ -1,0 +1,56 @@
+"""Settings shared by every process of the pool (`ACTIONPOOL_` environment variables)."""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class PoolSettings(BaseSettings):
+    """Settings of the run store, the broker and the workers."""
+
+    model_config = SettingsConfigDict(env_prefix="ACTIONPOOL_", extra="ignore")
+
+    redis_url: str = Field(
+        default=DEFAULT_REDIS_URL, description="Redis for runs and the Celery broker"
+    )
+    key_prefix: str = Field(
+        default="actionpool:", description="Prefix of every Redis key (runs and broker)"
+    )
+    redis_socket_timeout_s: float = Field(default=5.0, gt=0)
+    idempotency_retention_s: int = Field(
+        default=7 * 24 * 3600, ge=60, description="How long an idempotency key is remembered"
+    )
+    run_retention_s: int = Field(
+        default=30 * 24 * 3600, ge=60, description="How long a finished run is kept"
+    )
+    events_max_per_run: int = Field(default=10_000, ge=100)
+    visibility_timeout_s: int = Field(
+        default=3600, ge=10, description="Broker redelivery timeout of unacknowledged messages"
+    )
+    worker_concurrency: int = Field(default=4, ge=1)
+    worker_queues: list[str] = Field(
+        default_factory=list, description="Queues a worker consumes; empty = every action queue"
+    )
+    worker_name: str = Field(default_factory=lambda: f"actionpool@{socket.gethostname()}")
+    workspace_root: Path = Field(
+        default_factory=lambda: Path(tempfile.gettempdir()) / "actionpool",
+        description="Where each attempt gets its private workspace directory",
+    )
+    action_overrides: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-action overrides, e.g. {'debug:sleep': {'timeout_s': 60}}",
+    )
+
+    @model_validator(mode="after")
+    def _runs_outlive_keys(self) -> PoolSettings:
+        if self.run_retention_s < self.idempotency_retention_s:
+            raise ValueError("run_retention_s must be at least idempotency_retention_s")
+        return self

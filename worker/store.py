@@ -1,0 +1,210 @@
+"""`RunStore`: runs, attempts, events, checkpoints and secrets in Redis (the source of truth)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from redis import Redis
+
+from actions.errors import RunNotFoundError
+from worker.connection import connect
+from worker.keys import SECRETS_TTL_S, Keys
+from worker.records import (
+    Attempt,
+    Run,
+    RunEvent,
+    RunStatus,
+    decode_event,
+    decode_run,
+    encode_run,
+    iso,
+    ms,
+    now,
+)
+from worker.scripts import Scripts
+from worker.settings import PoolSettings
+
+RedisClient = Redis  # decode_responses=True: every reply is str
+
+
+@dataclasses.dataclass(frozen=True)
+class Created:
+    """What `RunStore.create` did: recorded the run, or found the run holding the key."""
+
+    created: bool
+    run_id: str
+    fingerprint: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Settlement:
+    """How an attempt ends: the run's next status, the fields to set, the event to append."""
+
+    status: RunStatus
+    attempt: Attempt
+    fields: dict[str, str] = dataclasses.field(default_factory=dict)
+    event_type: str = ""
+    event_body: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class RunStore:
+    """Synchronous access to the run records; every state change is one Lua script."""
+
+    def __init__(
+        self,
+        redis: RedisClient[str],
+        keys: Keys,
+        *,
+        idempotency_retention_s: int,
+        run_retention_s: int,
+        events_max_per_run: int,
+    ) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.scripts = Scripts.register(redis)
+        self.idempotency_retention_s = idempotency_retention_s
+        self.run_retention_s = run_retention_s
+        self.events_max_per_run = events_max_per_run
+
+    @classmethod
+    def from_settings(cls, settings: PoolSettings) -> RunStore:
+        return cls(
+            connect(settings),
+            Keys(settings.key_prefix),
+            idempotency_retention_s=settings.idempotency_retention_s,
+            run_retention_s=settings.run_retention_s,
+            events_max_per_run=settings.events_max_per_run,
+        )
+
+    def create(
+        self, run: Run, *, fingerprint: str, key_digest: str | None, secrets: dict[str, str]
+    ) -> Created:
+        """Record a new run atomically, unless its idempotency key already names a run."""
+        keys = self.keys
+        index_keys = keys.run_indexes(run.action_id, run.context.owner, run.context.template_ref)
+        created_ms = ms(run.created_at)
+        cutoff_ms = created_ms - self.run_retention_s * 1000
+        fields = [item for pair in encode_run(run).items() for item in pair]
+        reply = self.scripts.create(
+            keys=[
+                keys.run(run.id),
+                keys.idempotency(key_digest) if key_digest else keys.run(run.id),
+                keys.secrets(run.id),
+                keys.index("status", RunStatus.OPEN),
+                *index_keys,
+            ],
+            args=[
+                run.id,
+                fingerprint,
+                created_ms,
+                self.idempotency_retention_s,
+                "1" if key_digest else "0",
+                json.dumps(secrets) if secrets else "",
+                SECRETS_TTL_S,
+                cutoff_ms,
+                *fields,
+            ],
+        )
+        return Created(created=reply[0] == 1, run_id=reply[1], fingerprint=reply[2])
+
+    def discard(self, run: Run, key_digest: str | None) -> bool:
+        """Remove a run no worker has touched (its dispatch failed)."""
+        keys = self.keys
+        index_keys = keys.run_indexes(run.action_id, run.context.owner, run.context.template_ref)
+        reply = self.scripts.discard(
+            keys=[
+                keys.run(run.id),
+                keys.idempotency(key_digest) if key_digest else keys.run(run.id),
+                keys.secrets(run.id),
+                keys.index("status", RunStatus.OPEN),
+                *index_keys,
+            ],
+            args=[run.id],
+        )
+        return bool(reply)
+
+    def get(self, run_id: str) -> Run:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hgetall(self.keys.run(run_id))
+        pipe.hgetall(self.keys.attempts(run_id))
+        fields, attempts = pipe.execute()
+        if not fields:
+            raise RunNotFoundError(f"No run with id {run_id!r}")
+        return decode_run(fields, attempts)
+
+    def events(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[RunEvent]:
+        entries = self.redis.xrange(self.keys.events(run_id), min=f"0-{after + 1}", count=limit)
+        return [decode_event(run_id, entry_id, fields) for entry_id, fields in entries]
+
+    def claim(self, run_id: str, attempt: Attempt) -> str:
+        """Move an open run to processing for `attempt`; 'claimed' or the reason it was not."""
+        keys = self.keys
+        reply: str = self.scripts.claim(
+            keys=[
+                keys.run(run_id),
+                keys.attempts(run_id),
+                keys.index("status", RunStatus.OPEN),
+                keys.index("status", RunStatus.PROCESSING),
+                keys.events(run_id),
+                keys.event_seq(run_id),
+            ],
+            args=[
+                run_id,
+                attempt.number,
+                iso(attempt.started_at),
+                attempt.model_dump_json(),
+                json.dumps({"message": f"Attempt {attempt.number} started on {attempt.worker}"}),
+                self.events_max_per_run,
+            ],
+        )
+        return reply
+
+    def settle(self, run_id: str, settlement: Settlement) -> bool:
+        """End the processing attempt; False if that attempt no longer holds the run."""
+        keys = self.keys
+        terminal = settlement.status.is_terminal
+        fields = [item for pair in settlement.fields.items() for item in pair]
+        reply = self.scripts.settle(
+            keys=[
+                keys.run(run_id),
+                keys.attempts(run_id),
+                keys.index("status", RunStatus.PROCESSING),
+                keys.index("status", settlement.status),
+                keys.events(run_id),
+                keys.event_seq(run_id),
+                keys.secrets(run_id),
+                keys.checkpoints(run_id),
+            ],
+            args=[
+                run_id,
+                settlement.attempt.number,
+                settlement.status,
+                settlement.attempt.model_dump_json(),
+                settlement.event_type,
+                json.dumps(settlement.event_body),
+                iso(now()),
+                self.events_max_per_run,
+                self.run_retention_s if terminal else "",
+                *fields,
+            ],
+        )
+        return bool(reply)
+
+    def append_event(self, run_id: str, event_type: str, body: dict[str, Any]) -> int:
+        reply: int = self.scripts.append_event(
+            keys=[self.keys.events(run_id), self.keys.event_seq(run_id)],
+            args=[event_type, json.dumps(body), iso(now()), self.events_max_per_run],
+        )
+        return reply
+
+    def secrets(self, run_id: str) -> dict[str, str]:
+        raw = self.redis.get(self.keys.secrets(run_id))
+        return dict(json.loads(raw)) if raw else {}
+
+    def load_checkpoint(self, run_id: str, key: str) -> str | None:
+        return self.redis.hget(self.keys.checkpoints(run_id), key)
+
+    def save_checkpoint(self, run_id: str, key: str, value_json: str) -> None:
+        self.redis.hset(self.keys.checkpoints(run_id), key, value_json)
