@@ -43,7 +43,9 @@ class BodyLimitMiddleware:
         error = PayloadTooLargeError(
             f"the request body is larger than the limit of {self.max_body_bytes} bytes"
         )
-        url = scope["path"] + (f"?{scope['query_string'].decode()}" if scope["query_string"] else "")
+        url = scope["path"] + (
+            f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
+        )
         response = error_response(scope["method"], url, error)
         response.headers["Connection"] = "close"
         await response(scope, receive, send)

@@ -64,7 +64,7 @@ class CreatedRun:
 
 class PoolClient:
     def __init__(
-        self, registry: Registry, store: RunStore, dispatcher: Dispatcher, aredis: AsyncRedis[str]
+        self, registry: Registry, store: RunStore, dispatcher: Dispatcher, aredis: AsyncRedis
     ) -> None:
         self.registry = registry
         self.store = store
@@ -158,7 +158,7 @@ class PoolClient:
             ended = RunStatus(status).is_terminal
             while not ended and (remaining_s := deadline - loop.time()) > 0:
                 block_ms = max(1, int(min(remaining_s, WAIT_BLOCK_S) * 1000))
-                reply = await self.aredis.xread({events_key: last_id}, block=block_ms, count=100)
+                reply: Any = await self.aredis.xread({events_key: last_id}, block=block_ms)
                 for _stream, entries in reply or []:
                     for entry_id, fields in entries:
                         last_id = entry_id

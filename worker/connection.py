@@ -8,7 +8,7 @@ from redis.asyncio import Redis as AsyncRedis
 from worker.settings import PoolSettings
 
 
-def connect(settings: PoolSettings) -> Redis[str]:
+def connect(settings: PoolSettings) -> Redis:
     return Redis.from_url(
         settings.redis_url,
         decode_responses=True,
@@ -18,7 +18,7 @@ def connect(settings: PoolSettings) -> Redis[str]:
     )
 
 
-def connect_async(settings: PoolSettings) -> AsyncRedis[str]:
+def connect_async(settings: PoolSettings) -> AsyncRedis:
     return AsyncRedis.from_url(
         settings.redis_url,
         decode_responses=True,

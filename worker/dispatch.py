@@ -31,8 +31,8 @@ class Dispatcher:
                 args=[run_id, attempt],
                 queue=action.queue,
                 task_id=f"{run_id}.{attempt}",
-                soft_time_limit=limits.soft_s,
-                time_limit=limits.hard_s,
+                soft_time_limit=limits.soft_s,  # type: ignore[arg-type]  # floats work
+                time_limit=limits.hard_s,  # type: ignore[arg-type]
                 countdown=countdown_s if countdown_s > 0 else None,
             )
         except (OperationalError, RedisError, OSError) as exc:

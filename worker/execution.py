@@ -79,7 +79,9 @@ class Executor:
         try:
             output = self._invoke(run, action, attempt, secrets, redactor)
         except self.timeout_errors:
-            error: BaseException = ActionTimeoutError(f"attempt {number} passed its soft time limit")
+            error: BaseException = ActionTimeoutError(
+                f"attempt {number} passed its soft time limit"
+            )
         except Exception as exc:
             error = exc
         else:
@@ -197,4 +199,3 @@ class Executor:
         )
         self.store.settle(run.id, failed)
         return RunStatus.FAILED
-

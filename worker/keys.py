@@ -49,7 +49,9 @@ class Keys:
 
     def index(self, dimension: str, value: str = "") -> str:
         """Sorted set of run ids by creation time (ms): all, status, action, owner, template."""
-        return f"{self.prefix}runs:{dimension}:{value}" if value else f"{self.prefix}runs:{dimension}"
+        return (
+            f"{self.prefix}runs:{dimension}:{value}" if value else f"{self.prefix}runs:{dimension}"
+        )
 
     def run_indexes(self, action_id: str, owner: str | None, template: str | None) -> list[str]:
         """The indexes a run belongs to besides its status index."""

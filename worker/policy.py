@@ -44,7 +44,7 @@ def decide_retry(
     rng: random.Random,
 ) -> RetryDecision:
     """Retry unless the error is non-retryable or the attempts are used up."""
-    if isinstance(error, NonRetryableActionError) or isinstance(error, policy.non_retryable):
+    if isinstance(error, (NonRetryableActionError, *policy.non_retryable)):
         return RetryDecision(False, 0.0, f"{type(error).__name__} is not retryable")
     if attempt >= max_attempts:
         return RetryDecision(False, 0.0, f"attempt {attempt} of {max_attempts} was the last")

@@ -129,7 +129,8 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def decode_event(run_id: str, entry_id: str, fields: dict[str, str]) -> RunEvent:
+def decode_event(run_id: str, entry_id: Any, fields: Any) -> RunEvent:
+    """An event from a stream entry (id `0-<event id>`; fields type, body, createdAt)."""
     return RunEvent(
         id=int(entry_id.split("-", 1)[1]),
         run_id=run_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from importlib.resources import files
-from typing import Any
 
 from redis import Redis
 from redis.commands.core import Script
@@ -25,12 +24,12 @@ class Scripts:
     append_event: Script
 
     @classmethod
-    def register(cls, client: Redis[Any] | Any) -> Scripts:
+    def register(cls, client: Redis) -> Scripts:
         library = _source("_lib")
 
         def load(name: str, with_library: bool = False) -> Script:
             source = f"{library}\n{_source(name)}" if with_library else _source(name)
-            return client.register_script(source)  # type: ignore[no-any-return]
+            return client.register_script(source)
 
         return cls(
             create=load("create"),

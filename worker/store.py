@@ -26,8 +26,6 @@ from worker.records import (
 from worker.scripts import Scripts
 from worker.settings import PoolSettings
 
-RedisClient = Redis  # decode_responses=True: every reply is str
-
 
 @dataclasses.dataclass(frozen=True)
 class Created:
@@ -54,7 +52,7 @@ class RunStore:
 
     def __init__(
         self,
-        redis: RedisClient[str],
+        redis: Redis,
         keys: Keys,
         *,
         idempotency_retention_s: int,
@@ -136,7 +134,7 @@ class RunStore:
 
     def events(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[RunEvent]:
         entries = self.redis.xrange(self.keys.events(run_id), min=f"0-{after + 1}", count=limit)
-        return [decode_event(run_id, entry_id, fields) for entry_id, fields in entries]
+        return [decode_event(run_id, entry_id, fields) for entry_id, fields in entries or []]
 
     def claim(self, run_id: str, attempt: Attempt) -> str:
         """Move an open run to processing for `attempt`; 'claimed' or the reason it was not."""
@@ -204,7 +202,8 @@ class RunStore:
         return dict(json.loads(raw)) if raw else {}
 
     def load_checkpoint(self, run_id: str, key: str) -> str | None:
-        return self.redis.hget(self.keys.checkpoints(run_id), key)
+        value = self.redis.hget(self.keys.checkpoints(run_id), key)
+        return None if value is None else str(value)
 
     def save_checkpoint(self, run_id: str, key: str, value_json: str) -> None:
         self.redis.hset(self.keys.checkpoints(run_id), key, value_json)

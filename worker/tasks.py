@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from billiard.einfo import ExceptionWithTraceback
+from billiard.einfo import ExceptionWithTraceback  # type: ignore[attr-defined]
 from billiard.exceptions import WorkerLostError as CeleryWorkerLostError
 from celery import Celery, Task
 from celery.worker.request import Request
@@ -17,7 +17,7 @@ from worker.execution import Executor
 log = logging.getLogger(__name__)
 
 
-class RunAttemptRequest(Request):  # type: ignore[misc]
+class RunAttemptRequest(Request):
     """Runs in the worker's main process: records attempts whose child process was lost."""
 
     executor: Executor
@@ -28,7 +28,9 @@ class RunAttemptRequest(Request):  # type: ignore[misc]
             error = ActionTimeoutError(f"attempt passed its hard time limit of {timeout:g} s")
             self._settle_lost(error)
 
-    def on_failure(self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False) -> None:
+    def on_failure(
+        self, exc_info: Any, send_failed_event: bool = True, return_ok: bool = False
+    ) -> None:
         super().on_failure(exc_info, send_failed_event=send_failed_event, return_ok=return_ok)
         exc = exc_info.exception
         if isinstance(exc, ExceptionWithTraceback):
@@ -53,4 +55,4 @@ def register_run_task(app: Celery, executor: Executor) -> Task[Any, Any]:
     def run_attempt(run_id: str, attempt: int) -> str:
         return executor.run_attempt(run_id, attempt)
 
-    return run_attempt  # type: ignore[no-any-return]
+    return run_attempt

@@ -1,0 +1,54 @@
+"""The bare endpoint: `POST /v1/actions/{actionId}/runs` that only calls `apply_async`.
+
+Served like `actionpool api` (uvicorn, one worker, access log off, default loop and HTTP
+implementation: uvloop and httptools when installed). Like the pool's route it is `async def`
+and runs the blocking publish in starlette's thread pool, so both pay the same thread hop.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from api.settings import ApiSettings
+from bench.plain import QUEUE, create_plain_app
+
+
+def create_bare_app(settings: ApiSettings) -> FastAPI:
+    _, noop = create_plain_app(settings)
+    app = FastAPI(title="bench bare endpoint")
+
+    @app.post("/v1/actions/{actionId}/runs", status_code=202)
+    async def create_run(actionId: str, body: dict[str, Any]) -> dict[str, str]:  # noqa: N803
+        accepted = time.time()
+        result = await run_in_threadpool(noop.apply_async, args=[accepted], queue=QUEUE)
+        return {"id": result.id, "actionId": actionId}
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """uvicorn factory (`bench.bare_api:app_from_env`)."""
+    return create_bare_app(ApiSettings())
+
+
+def main() -> None:
+    """Same `uvicorn.run` arguments as `actionpool api` (api/cli.py)."""
+    settings = ApiSettings()
+    uvicorn.run(
+        "bench.bare_api:app_from_env",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.api_workers,
+        log_level="info",
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Executor against the real Redis and broker, without a Celery worker: one attempt at a time."""
+
+from __future__ import annotations
+
+import random
+import pytest
+
+from actions.action import action
+from actions.context import ActionContext
+from actions.errors import WorkerLostError
+from actions.model import ActionModel
+from actions.registry import Registry
+from tests.integration.conftest import Broker
+from worker.client import PoolClient, RunRequest
+from worker.connection import connect_async
+from worker.dispatch import Dispatcher
+from worker.execution import Executor
+from worker.records import Attempt, RunContext, RunStatus, now
+from worker.settings import PoolSettings
+from worker.store import RunStore
+
+
+class TokenInput(ActionModel):
+    steps: int = 1
+
+
+class TokenOutput(ActionModel):
+    created: list[str]
+
+
+CREATED: list[str] = []
+
+
+@action("test:checkpointed", description="creates things behind checkpoints, fails once")
+def checkpointed(input: TokenInput, ctx: ActionContext) -> TokenOutput:
+    made = [ctx.checkpoint(f"create.{n}", lambda n=n: _create(n)) for n in range(input.steps)]
+    ctx.logger.info("used token %s", ctx.secrets["token"])
+    if ctx.attempt == 1:
+        raise RuntimeError(f"transient failure after {ctx.workspace.name}")
+    return TokenOutput(created=made)
+
+
+def _create(n: int) -> str:
+    CREATED.append(f"thing-{n}")
+    return f"thing-{n}"
+
+
+@pytest.fixture
+def pool(
+    settings: PoolSettings, store: RunStore, registry: Registry, dispatcher: Dispatcher
+) -> tuple[PoolClient, Executor]:
+    registry.register(checkpointed)
+    client = PoolClient(registry, store, dispatcher, connect_async(settings))
+    executor = Executor(
+        store,
+        registry,
+        dispatcher,
+        worker_name="w1",
+        workspace_root=settings.workspace_root,
+        rng=random.Random(0),
+    )
+    return client, executor
+
+
+def start(client: PoolClient, action_id: str, input: dict, secrets: dict | None = None) -> str:  # type: ignore[type-arg]
+    request = RunRequest(input=input, context=RunContext(), secrets=secrets or {})
+    return client.create_run(action_id, request).run.id
+
+
+def test_successful_attempt_completes_the_run(pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker) -> None:
+    client, executor = pool
+    # Given a run whose first attempt was dispatched
+    run_id = start(client, "debug:log", {"message": "hello"})
+    assert broker.task_args() == [[run_id, 1]]
+    # When the attempt runs
+    assert executor.run_attempt(run_id, 1) == "completed"
+    # Then the run is completed with its output, a log line and a completion event
+    run = store.get(run_id)
+    assert run.status == RunStatus.COMPLETED and run.output == {"message": "hello"}
+    assert [e.type for e in store.events(run_id)] == ["log", "log", "completion"]
+    assert store.events(run_id)[-1].body["output"] == {"message": "hello"}
+
+
+def test_failed_attempt_is_retried_and_checkpoints_are_kept(
+    pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker, settings: PoolSettings
+) -> None:
+    client, executor = pool
+    CREATED.clear()
+    # Given a run that creates two things behind checkpoints and fails on attempt 1
+    run_id = start(client, "test:checkpointed", {"steps": 2}, secrets={"token": "tok-123456"})
+    # When attempt 1 fails
+    assert executor.run_attempt(run_id, 1) == "retrying"
+    # Then attempt 2 is dispatched with a delay and the run is open again
+    assert broker.task_args() == [[run_id, 2], [run_id, 1]]
+    assert broker.messages()[0]["headers"]["eta"] is not None
+    assert store.get(run_id).status == RunStatus.OPEN
+    # When attempt 2 runs
+    assert executor.run_attempt(run_id, 2) == "completed"
+    # Then the checkpointed work happened once, and the secret never reached the log
+    assert CREATED == ["thing-0", "thing-1"]
+    run = store.get(run_id)
+    assert run.output == {"created": ["thing-0", "thing-1"]}
+    assert [(a.number, a.status) for a in run.attempts] == [(1, "failed"), (2, "completed")]
+    assert run.attempts[0].error is not None and run.attempts[0].error.name == "RuntimeError"
+    messages = [e.body["message"] for e in store.events(run_id)]
+    assert "used token ***" in messages
+    assert not any("tok-123456" in m for m in messages)
+    # And every attempt's workspace is gone
+    assert not list(settings.workspace_root.iterdir())
+
+
+def test_last_failed_attempt_fails_the_run(pool: tuple[PoolClient, Executor], store: RunStore) -> None:
+    client, executor = pool
+    run_id = start(client, "debug:fail", {"failAttempts": 5})
+    outcomes = [executor.run_attempt(run_id, n) for n in (1, 2, 3)]
+    assert outcomes == ["retrying", "retrying", "failed"]
+    run = store.get(run_id)
+    assert run.status == RunStatus.FAILED and run.attempt == 3
+    assert run.error is not None and run.error.name == "RetryableActionError"
+    completion = store.events(run_id)[-1]
+    assert completion.type == "completion" and completion.body["error"]["name"] == "RetryableActionError"
+
+
+def test_non_retryable_error_fails_at_attempt_one(pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker) -> None:
+    client, executor = pool
+    run_id = start(client, "debug:fail", {"mode": "nonRetryable"})
+    assert executor.run_attempt(run_id, 1) == "failed"
+    assert store.get(run_id).attempt == 1
+    assert broker.task_args() == [[run_id, 1]]
+
+
+def test_duplicate_delivery_does_not_run_twice(pool: tuple[PoolClient, Executor]) -> None:
+    client, executor = pool
+    run_id = start(client, "debug:log", {"message": "once"})
+    assert executor.run_attempt(run_id, 1) == "completed"
+    assert executor.run_attempt(run_id, 1) == "completed"  # status says so; nothing ran
+    assert executor.run_attempt(run_id, 2) == "completed"
+
+
+def test_lost_attempt_counts_toward_max_attempts(pool: tuple[PoolClient, Executor], store: RunStore) -> None:
+    client, executor = pool
+    # Given a run whose attempt 1 was claimed by a process that then died
+    run_id = start(client, "debug:log", {"message": "x"})
+    store.claim(run_id, Attempt(number=1, worker="w1", started_at=now()))
+    # When the main process records the loss
+    outcome = executor.settle_lost(run_id, 1, WorkerLostError("killed"))
+    # Then it is retried as attempt 2, and a second report of the same loss changes nothing
+    assert outcome == "retrying"
+    assert executor.settle_lost(run_id, 1, WorkerLostError("killed")) == "stale"
+    assert store.get(run_id).attempts[0].error.name == "WorkerLostError"  # type: ignore[union-attr]
+
+
+def test_secrets_are_not_part_of_the_run(pool: tuple[PoolClient, Executor], store: RunStore) -> None:
+    client, _ = pool
+    run_id = start(client, "debug:log", {"message": "x"}, secrets={"token": "abcd-secret"})
+    assert "abcd-secret" not in store.get(run_id).model_dump_json()
+

@@ -1,0 +1,50 @@
+import asyncio
+import json
+
+from starlette.types import Message, Receive, Scope, Send
+
+from api.limits import BodyLimitMiddleware
+
+
+async def echo_app(scope: Scope, receive: Receive, send: Send) -> None:
+    message = await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": message.get("body", b"")})
+
+
+def call(chunks: list[bytes], content_length: int | None, limit: int = 10) -> list[Message]:
+    headers = [] if content_length is None else [(b"content-length", str(content_length).encode())]
+    scope = {"type": "http", "method": "POST", "path": "/x", "query_string": b"", "headers": headers}
+    pending = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+        for i, c in enumerate(chunks)
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return pending.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(BodyLimitMiddleware(echo_app, max_body_bytes=limit)(scope, receive, send))
+    return sent
+
+
+def test_body_within_the_limit_reaches_the_app_whole() -> None:
+    sent = call([b"abc", b"def"], content_length=None)
+    assert sent[0]["status"] == 200
+    assert sent[1]["body"] == b"abcdef"
+
+
+def test_declared_length_over_the_limit_is_refused_before_reading() -> None:
+    sent = call([], content_length=11)
+    assert sent[0]["status"] == 413
+    body = json.loads(sent[1]["body"])
+    assert body["error"]["name"] == "PayloadTooLargeError"
+    assert body["response"]["statusCode"] == 413
+
+
+def test_chunked_body_over_the_limit_is_refused() -> None:
+    sent = call([b"123456", b"789012"], content_length=None)
+    assert sent[0]["status"] == 413

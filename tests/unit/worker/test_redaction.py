@@ -1,0 +1,10 @@
+from worker.redaction import MASK, Redactor
+
+
+def test_secret_values_are_masked_longest_first() -> None:
+    redactor = Redactor(["token-abc", "token-abcdef"])
+    assert redactor.redact("auth token-abcdef and token-abc") == f"auth {MASK} and {MASK}"
+
+
+def test_very_short_values_are_left_alone() -> None:
+    assert Redactor(["on", "1"]).redact("turned on 1 time") == "turned on 1 time"
