@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 import uvicorn
 from rich.console import Console
@@ -40,10 +42,11 @@ def worker(loglevel: str = typer.Option("INFO", help="Log level")) -> None:
 @cli.command()
 def dev() -> None:
     """Run the API, one worker and (without ACTIONPOOL_REDIS_URL) an embedded Redis."""
-    from api.devstack import dev_env, run_dev
+    from api.devstack import run_dev
 
-    env, embedded = dev_env()
-    raise typer.Exit(run_dev(env, embedded))
+    env = dict(os.environ)  # the children read their settings from it
+    embedded = "ACTIONPOOL_REDIS_URL" not in env
+    raise typer.Exit(run_dev(env, ApiSettings().dev_data_dir if embedded else None))
 
 
 @cli.command("actions")

@@ -6,7 +6,6 @@ Ctrl-C (or SIGTERM) stops the API, then the worker (warm shutdown), then Redis.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import signal
 import socket
@@ -19,7 +18,6 @@ from pathlib import Path
 import redis
 
 STOP_GRACE_S = 15.0
-DATA_DIR = Path(".actionpool")
 
 
 def free_port() -> int:
@@ -91,12 +89,15 @@ def _spawn(command: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([executable, command], env=env, start_new_session=True)
 
 
-def run_dev(env: dict[str, str], embedded: bool) -> int:
-    """Run the stack until Ctrl-C or until one of its processes exits; returns an exit code."""
+def run_dev(env: dict[str, str], data_dir: Path | None) -> int:
+    """Run the stack until Ctrl-C or until one of its processes exits; returns an exit code.
+
+    With a `data_dir`, an embedded Redis keeps its data there and the children use it.
+    """
     with contextlib.ExitStack() as stack:
-        if embedded:
-            env = {**env, "ACTIONPOOL_REDIS_URL": stack.enter_context(embedded_redis(DATA_DIR))}
-            print(f"embedded Redis at {env['ACTIONPOOL_REDIS_URL']} (data in {DATA_DIR}/)")
+        if data_dir is not None:
+            env = {**env, "ACTIONPOOL_REDIS_URL": stack.enter_context(embedded_redis(data_dir))}
+            print(f"embedded Redis at {env['ACTIONPOOL_REDIS_URL']} (data in {data_dir}/)")
         processes = {name: _spawn(name, env) for name in ("api", "worker")}
         stopping = False
 
@@ -113,9 +114,3 @@ def run_dev(env: dict[str, str], embedded: bool) -> int:
         failed = [name for name, p in processes.items() if p.returncode not in (0, -15)]
         return 1 if failed and not stopping else 0
     return 0
-
-
-def dev_env() -> tuple[dict[str, str], bool]:
-    """The environment for the children, and whether Redis must be embedded."""
-    env = dict(os.environ)
-    return env, "ACTIONPOOL_REDIS_URL" not in env

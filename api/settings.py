@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from worker.settings import PoolSettings
@@ -15,3 +17,6 @@ class ApiSettings(PoolSettings):
     api_port: int = Field(default=8000, ge=1, le=65535)
     api_workers: int = Field(default=1, ge=1, description="uvicorn worker processes")
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest request body")
+    dev_data_dir: Path = Field(
+        default=Path(".actionpool"), description="`actionpool dev`: the embedded Redis's data"
+    )

@@ -96,7 +96,9 @@ def wait_for_http(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 3
     raise RuntimeError(f"nothing answered on port {port} within {timeout_s} s")
 
 
-def wait_for_log(path: Path, text: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+def wait_for_log(
+    path: Path, text: str, proc: subprocess.Popen[bytes], timeout_s: float = 30
+) -> None:
     """Until the process's log contains the text (a Celery worker's "ready.")."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

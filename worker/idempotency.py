@@ -52,7 +52,7 @@ def fingerprint(action_id: str, input: Any, context: RunContext, dry_run: bool) 
         "context": context.model_dump(mode="json", by_alias=True, exclude_none=True),
         "dryRun": dry_run,
     }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

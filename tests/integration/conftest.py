@@ -36,7 +36,9 @@ def registry() -> Registry:
 
 @pytest.fixture
 def dispatcher(settings: PoolSettings) -> Dispatcher:
-    return Dispatcher(create_celery_app(settings), visibility_timeout_s=settings.visibility_timeout_s)
+    return Dispatcher(
+        create_celery_app(settings), visibility_timeout_s=settings.visibility_timeout_s
+    )
 
 
 class Broker:

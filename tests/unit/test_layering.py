@@ -44,6 +44,10 @@ def test_api_reaches_the_worker_side_through_its_client_and_shared_types() -> No
     used: set[str] = set()
     for path in (ROOT / "api").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("worker"):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("worker")
+            ):
                 used.add(node.module)
     assert used <= allowed, used - allowed

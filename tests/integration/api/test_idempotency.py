@@ -38,7 +38,9 @@ async def test_fifty_simultaneous_posts_with_one_key_make_one_run(
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 49 + [202]
     assert len({r.json()["id"] for r in responses}) == 1
-    assert all(r.headers.get("Idempotent-Replayed") == "true" for r in responses if r.status_code == 200)
+    assert all(
+        r.headers.get("Idempotent-Replayed") == "true" for r in responses if r.status_code == 200
+    )
     # And exactly one attempt message was published
     assert len(broker.messages()) == 1
     assert broker.client.zcard(f"{settings.key_prefix}runs:all") == 1
@@ -68,8 +70,12 @@ async def test_backstage_task_and_step_deduplicate_without_a_key(http: httpx.Asy
 
 async def test_header_key_is_used_when_the_body_has_none(http: httpx.AsyncClient) -> None:
     body = {"input": {"message": "a"}}
-    first = await http.post("/v1/actions/debug:log/runs", json=body, headers={"Idempotency-Key": '"h-1"'})
-    again = await http.post("/v1/actions/debug:log/runs", json=body, headers={"Idempotency-Key": "h-1"})
+    first = await http.post(
+        "/v1/actions/debug:log/runs", json=body, headers={"Idempotency-Key": '"h-1"'}
+    )
+    again = await http.post(
+        "/v1/actions/debug:log/runs", json=body, headers={"Idempotency-Key": "h-1"}
+    )
     assert first.json()["id"] == again.json()["id"]
     assert again.headers["Idempotent-Replayed"] == "true"
 

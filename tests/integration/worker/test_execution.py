@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+
 import pytest
 
 from actions.action import action
@@ -67,7 +68,9 @@ def start(client: PoolClient, action_id: str, input: dict, secrets: dict | None 
     return client.create_run(action_id, request).run.id
 
 
-def test_successful_attempt_completes_the_run(pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker) -> None:
+def test_successful_attempt_completes_the_run(
+    pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker
+) -> None:
     client, executor = pool
     # Given a run whose first attempt was dispatched
     run_id = start(client, "debug:log", {"message": "hello"})
@@ -109,7 +112,9 @@ def test_failed_attempt_is_retried_and_checkpoints_are_kept(
     assert not list(settings.workspace_root.iterdir())
 
 
-def test_last_failed_attempt_fails_the_run(pool: tuple[PoolClient, Executor], store: RunStore) -> None:
+def test_last_failed_attempt_fails_the_run(
+    pool: tuple[PoolClient, Executor], store: RunStore
+) -> None:
     client, executor = pool
     run_id = start(client, "debug:fail", {"failAttempts": 5})
     outcomes = [executor.run_attempt(run_id, n) for n in (1, 2, 3)]
@@ -118,10 +123,15 @@ def test_last_failed_attempt_fails_the_run(pool: tuple[PoolClient, Executor], st
     assert run.status == RunStatus.FAILED and run.attempt == 3
     assert run.error is not None and run.error.name == "RetryableActionError"
     completion = store.events(run_id)[-1]
-    assert completion.type == "completion" and completion.body["error"]["name"] == "RetryableActionError"
+    assert (
+        completion.type == "completion"
+        and completion.body["error"]["name"] == "RetryableActionError"
+    )
 
 
-def test_non_retryable_error_fails_at_attempt_one(pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker) -> None:
+def test_non_retryable_error_fails_at_attempt_one(
+    pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker
+) -> None:
     client, executor = pool
     run_id = start(client, "debug:fail", {"mode": "nonRetryable"})
     assert executor.run_attempt(run_id, 1) == "failed"
@@ -137,7 +147,9 @@ def test_duplicate_delivery_does_not_run_twice(pool: tuple[PoolClient, Executor]
     assert executor.run_attempt(run_id, 2) == "completed"
 
 
-def test_lost_attempt_counts_toward_max_attempts(pool: tuple[PoolClient, Executor], store: RunStore) -> None:
+def test_lost_attempt_counts_toward_max_attempts(
+    pool: tuple[PoolClient, Executor], store: RunStore
+) -> None:
     client, executor = pool
     # Given a run whose attempt 1 was claimed by a process that then died
     run_id = start(client, "debug:log", {"message": "x"})
@@ -150,8 +162,9 @@ def test_lost_attempt_counts_toward_max_attempts(pool: tuple[PoolClient, Executo
     assert store.get(run_id).attempts[0].error.name == "WorkerLostError"  # type: ignore[union-attr]
 
 
-def test_secrets_are_not_part_of_the_run(pool: tuple[PoolClient, Executor], store: RunStore) -> None:
+def test_secrets_are_not_part_of_the_run(
+    pool: tuple[PoolClient, Executor], store: RunStore
+) -> None:
     client, _ = pool
     run_id = start(client, "debug:log", {"message": "x"}, secrets={"token": "abcd-secret"})
     assert "abcd-secret" not in store.get(run_id).model_dump_json()
-

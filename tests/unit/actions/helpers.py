@@ -17,7 +17,9 @@ class ListHandler(logging.Handler):
         self.lines.append(record.getMessage())
 
 
-def make_context(tmp_path: Path, attempt: int = 1, **changes: object) -> tuple[ActionContext, ListHandler]:
+def make_context(
+    tmp_path: Path, attempt: int = 1, **changes: object
+) -> tuple[ActionContext, ListHandler]:
     handler = ListHandler()
     logger = logging.Logger("test-run", level=logging.INFO)
     logger.addHandler(handler)

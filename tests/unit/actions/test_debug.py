@@ -34,7 +34,9 @@ def test_sleep_stops_when_cancelled(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("attempt", "fails"), [(1, True), (2, True), (3, False)])
-def test_fail_fails_the_first_attempts_then_succeeds(tmp_path: Path, attempt: int, fails: bool) -> None:
+def test_fail_fails_the_first_attempts_then_succeeds(
+    tmp_path: Path, attempt: int, fails: bool
+) -> None:
     ctx, _ = make_context(tmp_path, attempt=attempt)
     if fails:
         with pytest.raises(RetryableActionError):

@@ -75,7 +75,14 @@ def test_unavailable_store_says_when_to_retry() -> None:
 
 def test_invalid_json_is_a_400_and_schema_violations_a_422() -> None:
     bad_json = RequestValidationError(
-        [{"type": "json_invalid", "loc": ("body", 3), "msg": "JSON decode error", "ctx": {"error": "Expecting value"}}]
+        [
+            {
+                "type": "json_invalid",
+                "loc": ("body", 3),
+                "msg": "JSON decode error",
+                "ctx": {"error": "Expecting value"},
+            }
+        ]
     )
     bad_field = RequestValidationError(
         [{"type": "missing", "loc": ("body", "input"), "msg": "Field required"}]

@@ -14,7 +14,13 @@ async def echo_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 def call(chunks: list[bytes], content_length: int | None, limit: int = 10) -> list[Message]:
     headers = [] if content_length is None else [(b"content-length", str(content_length).encode())]
-    scope = {"type": "http", "method": "POST", "path": "/x", "query_string": b"", "headers": headers}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/x",
+        "query_string": b"",
+        "headers": headers,
+    }
     pending = [
         {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
         for i, c in enumerate(chunks)

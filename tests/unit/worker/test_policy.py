@@ -52,7 +52,11 @@ def test_retryable_error_is_retried_with_backoff() -> None:
 
 def test_last_attempt_is_not_retried() -> None:
     decision = decide_retry(
-        RetryableActionError("flaky"), attempt=3, max_attempts=3, policy=NO_JITTER, rng=random.Random()
+        RetryableActionError("flaky"),
+        attempt=3,
+        max_attempts=3,
+        policy=NO_JITTER,
+        rng=random.Random(),
     )
     assert not decision.retry
     assert "attempt 3 of 3" in decision.reason
@@ -68,7 +72,9 @@ def test_policy_can_name_more_non_retryable_types() -> None:
     # Given a policy that never retries KeyError
     policy = NO_JITTER.model_copy(update={"non_retryable": (KeyError,)})
     # Then a KeyError fails at once while a timeout is still retried
-    assert not decide_retry(KeyError("x"), attempt=1, max_attempts=3, policy=policy, rng=random.Random()).retry
+    assert not decide_retry(
+        KeyError("x"), attempt=1, max_attempts=3, policy=policy, rng=random.Random()
+    ).retry
     assert decide_retry(
         ActionTimeoutError("slow"), attempt=1, max_attempts=3, policy=policy, rng=random.Random()
     ).retry

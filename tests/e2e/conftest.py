@@ -1,0 +1,78 @@
+"""End-to-end fixtures: a real uvicorn API and a real celery worker on the real Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from api.devstack import free_port
+from tests.conftest import delete_prefix
+from tests.e2e.processes import Service, start_api, start_worker
+
+# Short limits so timeouts can be observed in seconds; the rest keep their declared policy.
+E2E_OVERRIDES = {
+    "debug:sleep": {"soft_timeout_s": 3, "timeout_s": 6, "max_attempts": 1},
+    "debug:fail": {"soft_timeout_s": 1.5, "timeout_s": 4},
+}
+
+
+def pool_env(redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACTIONPOOL_")}
+    env.update(
+        ACTIONPOOL_REDIS_URL=redis_url,
+        ACTIONPOOL_KEY_PREFIX=prefix,
+        ACTIONPOOL_API_PORT=str(free_port()),
+        ACTIONPOOL_WORKER_CONCURRENCY="4",
+        ACTIONPOOL_WORKER_NAME=f"e2e-{uuid.uuid4().hex[:6]}@localhost",
+        ACTIONPOOL_ACTION_OVERRIDES=json.dumps(E2E_OVERRIDES),
+    )
+    env.update(extra)
+    return env
+
+
+class Pool:
+    def __init__(self, env: dict[str, str], api: Service, worker: Service) -> None:
+        self.env = env
+        self.api = api
+        self.worker = worker
+        self.url = f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}"
+        self.http = httpx.Client(base_url=self.url, timeout=70)
+
+    def start_run(
+        self, action_id: str, input: dict, wait_s: float = 0, **body: object
+    ) -> httpx.Response:  # type: ignore[type-arg]
+        query = f"?wait={wait_s}" if wait_s else ""
+        return self.http.post(f"/v1/actions/{action_id}/runs{query}", json={"input": input, **body})
+
+    def wait_run(self, run_id: str, wait_s: float = 30, **params: str) -> dict:  # type: ignore[type-arg]
+        response = self.http.get(f"/v1/runs/{run_id}", params={"wait": wait_s, **params})
+        assert response.status_code in (200, 424), response.text
+        body: dict = response.json()  # type: ignore[type-arg]
+        return body.get("run", body)
+
+
+@pytest.fixture(scope="session")
+def pool(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
+    prefix = f"ape2e:{uuid.uuid4().hex[:8]}:"
+    env = pool_env(redis_url, prefix)
+    logs = tmp_path_factory.mktemp("pool-logs")
+    api = start_api(env, logs)
+    worker = start_worker(env, logs)
+    pool = Pool(env, api, worker)
+    yield pool
+    pool.http.close()
+    api.stop()
+    worker.stop()
+    delete_prefix(redis.Redis.from_url(redis_url), prefix)
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    return tmp_path

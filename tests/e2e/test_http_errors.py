@@ -1,0 +1,191 @@
+"""Bad requests get a Backstage error body and a 4xx; none produces a 500."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from api.devstack import free_port, redis_server_binary
+from tests.e2e.conftest import Pool, pool_env
+from tests.e2e.processes import start_api
+
+ERROR_KEYS = {"error", "request", "response"}
+JSON = {"content-type": "application/json"}
+
+
+def assert_backstage_error(response: httpx.Response, status: int, name: str) -> dict:  # type: ignore[type-arg]
+    assert response.status_code == status, response.text
+    body: dict = response.json()  # type: ignore[type-arg]
+    assert set(body) >= ERROR_KEYS
+    assert body["error"]["name"] == name
+    assert body["error"]["message"]
+    assert body["response"] == {"statusCode": status}
+    assert body["request"]["method"] == response.request.method
+    assert body["request"]["url"].startswith(response.request.url.path)
+    return body
+
+
+def test_malformed_json_is_a_400(pool: Pool) -> None:
+    response = pool.http.post(
+        "/v1/actions/debug:log/runs",
+        content=b'{"input": {"message": ',
+        headers={"content-type": "application/json"},
+    )
+    body = assert_backstage_error(response, 400, "MalformedRequestError")
+    assert "not valid JSON" in body["error"]["message"]
+
+
+def test_unknown_action_is_a_404(pool: Pool) -> None:
+    response = pool.start_run("nope:missing", {})
+    body = assert_backstage_error(response, 404, "UnknownActionError")
+    assert "nope:missing" in body["error"]["message"]
+
+
+def test_unknown_run_is_a_404(pool: Pool) -> None:
+    assert_backstage_error(pool.http.get("/v1/runs/no-such-run"), 404, "RunNotFoundError")
+    assert_backstage_error(pool.http.get("/v1/runs/no-such-run/events"), 404, "RunNotFoundError")
+
+
+def test_body_over_the_limit_is_a_413(pool: Pool) -> None:
+    big = {"message": "x" * (1024 * 1024 + 1)}
+    assert_backstage_error(pool.start_run("debug:log", big), 413, "PayloadTooLargeError")
+
+
+def test_input_violating_the_schema_is_a_422_naming_every_field(pool: Pool) -> None:
+    response = pool.start_run("debug:fail", {"mode": "sideways", "failAttempts": -1, "extra": 1})
+    body = assert_backstage_error(response, 422, "InputValidationError")
+    paths = {d["path"] for d in body["error"]["details"]}
+    assert paths == {"input.mode", "input.failAttempts", "input.extra"}
+    for path in paths:
+        assert path in body["error"]["message"]
+
+
+def test_envelope_violations_are_422(pool: Pool) -> None:
+    response = pool.http.post("/v1/actions/debug:log/runs", json={"input": [], "bogus": True})
+    body = assert_backstage_error(response, 422, "InputValidationError")
+    assert {d["path"] for d in body["error"]["details"]} == {"body.input", "body.bogus"}
+
+
+def test_dry_run_of_an_action_without_dry_run_support_is_a_422(pool: Pool) -> None:
+    response = pool.start_run("debug:fail", {}, dryRun=True)
+    assert_backstage_error(response, 422, "DryRunNotSupportedError")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("POST", "/v1/actions/debug:log/runs", {"content": b"\xff\xfe\x00garbage"}),
+        ("POST", "/v1/actions/debug:log/runs", {"content": b"[1, 2]"}),
+        ("POST", "/v1/actions/debug:log/runs", {"content": b"null"}),
+        ("POST", "/v1/actions/debug:log/runs", {"data": {"input": "x"}}),
+        ("POST", "/v1/actions/debug:log/runs?wait=100", {"json": {"input": {"message": "x"}}}),
+        ("POST", "/v1/actions/debug:log/runs?wait=abc", {"json": {"input": {"message": "x"}}}),
+        (
+            "POST",
+            "/v1/actions/debug:log/runs",
+            {"json": {"input": {"message": "x"}, "secrets": {"a": 1}}},
+        ),
+        ("POST", "/v1/actions/debug:log/runs", {"json": {"input": {}, "idempotencyKey": ""}}),
+        (
+            "POST",
+            "/v1/actions/debug:log/runs",
+            {"json": {"input": {}, "idempotencyKey": "k" * 300}},
+        ),
+        (
+            "POST",
+            "/v1/actions/debug:log/runs",
+            {"json": {"input": {}}, "headers": {"Idempotency-Key": '""'}},
+        ),
+        (
+            "POST",
+            "/v1/actions/debug:log/runs",
+            {"json": {"input": {"message": "x"}, "context": {"x": 1}}},
+        ),
+        (
+            "POST",
+            "/v1/actions/debug:log/runs",
+            {"content": b'{"input": {"message": "\\ud800"}}', "headers": JSON},
+        ),
+        ("POST", "/v1/actions/%00/runs", {"json": {"input": {}}}),
+        ("GET", "/v1/runs/x/events?after=-1", {}),
+        ("GET", "/v1/runs/x?wait=-5", {}),
+        ("PUT", "/v1/actions", {}),
+        ("GET", "/v1/nothing-here", {}),
+    ],
+)
+def test_no_malformed_request_gets_a_500(pool: Pool, method: str, path: str, kwargs: dict) -> None:  # type: ignore[type-arg]
+    response = pool.http.request(method, path, **kwargs)
+    assert 400 <= response.status_code < 500, response.text
+    body = response.json()
+    assert body["response"]["statusCode"] == response.status_code
+    assert set(body["error"]) >= {"name", "message"}
+
+
+def test_openapi_is_served(pool: Pool) -> None:
+    spec = pool.http.get("/openapi.json").json()
+    assert {"/v1/actions", "/v1/actions/{actionId}/runs", "/v1/runs/{runId}"} <= set(spec["paths"])
+
+
+def test_actions_are_listed_with_schemas_and_pool_fields(pool: Pool) -> None:
+    actions = {a["id"]: a for a in pool.http.get("/v1/actions").json()}
+    sleep = actions["debug:sleep"]
+    assert set(sleep) >= {
+        "id",
+        "description",
+        "examples",
+        "schema",
+        "supportsDryRun",
+        "timeoutS",
+        "maxAttempts",
+        "queue",
+    }
+    assert sleep["schema"]["input"]["properties"]["seconds"]["type"] == "number"
+    assert (sleep["timeoutS"], sleep["maxAttempts"]) == (6, 1)
+
+
+def test_unreachable_redis_is_a_503_with_retry_after(log_dir: Path) -> None:
+    # Given an API whose private Redis is then stopped
+    port = free_port()
+    server = subprocess.Popen(
+        [redis_server_binary(), "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        _wait_ping(url)
+        env = pool_env(url, "ap503:")
+        api = start_api(env, log_dir)
+        base = f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}"
+        assert httpx.get(f"{base}/readyz").status_code == 200
+        server.terminate()
+        server.wait(10)
+        # When a run is posted and readiness is asked
+        response = httpx.post(
+            f"{base}/v1/actions/debug:log/runs", json={"input": {"message": "x"}}, timeout=30
+        )
+        ready = httpx.get(f"{base}/readyz", timeout=30)
+        # Then both answer 503 with Retry-After and a Backstage body, and nothing is accepted
+        body = assert_backstage_error(response, 503, "StoreUnavailableError")
+        assert response.headers["Retry-After"] == "5"
+        assert "unavailable" in body["error"]["message"]
+        assert_backstage_error(ready, 503, "StoreUnavailableError")
+        api.stop()
+    finally:
+        server.kill()
+        server.wait()
+
+
+def _wait_ping(url: str) -> None:
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    raise AssertionError("private redis-server did not start")
