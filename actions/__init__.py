@@ -3,7 +3,7 @@
 Nothing here imports Celery or FastAPI, so an action can be run and tested on its own.
 """
 
-from actions.action import Action, RetryPolicy, action
+from actions.action import Action, Example, RetryPolicy, action
 from actions.context import ActionContext, BackstageContext, CheckpointStore
 from actions.errors import (
     ActionError,
@@ -11,15 +11,18 @@ from actions.errors import (
     NonRetryableActionError,
     RetryableActionError,
 )
+from actions.model import ActionModel
 from actions.registry import Registry
 
 __all__ = [
     "Action",
     "ActionContext",
     "ActionError",
+    "ActionModel",
     "ActionTimeoutError",
     "BackstageContext",
     "CheckpointStore",
+    "Example",
     "NonRetryableActionError",
     "Registry",
     "RetryPolicy",

@@ -19,6 +19,8 @@ OutputT = TypeVar("OutputT", bound=BaseModel)
 ACTION_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9][a-z0-9-]*)+$")
 DEFAULT_QUEUE = "default"
 DEFAULT_TIMEOUT_S = 600.0
+OVERRIDABLE = frozenset({"timeout_s", "soft_timeout_s", "queue", "supports_dry_run"})
+"""Action fields an operator may override (besides every RetryPolicy field)."""
 
 
 class RetryPolicy(BaseModel):
@@ -98,6 +100,10 @@ class Action(Generic[InputT, OutputT]):
 
     def with_overrides(self, **changes: Any) -> Action[InputT, OutputT]:
         """A copy with operator overrides applied (timeouts, retry fields, queue)."""
+        unknown = changes.keys() - OVERRIDABLE - set(RetryPolicy.model_fields)
+        if unknown:
+            allowed = sorted(OVERRIDABLE | set(RetryPolicy.model_fields) - {"non_retryable"})
+            raise ValueError(f"unknown field(s) {sorted(unknown)}; allowed: {allowed}")
         retry_fields = set(RetryPolicy.model_fields) & changes.keys()
         updates = {name: changes.pop(name) for name in retry_fields}
         retry = RetryPolicy.model_validate({**dict(self.retry), **updates})

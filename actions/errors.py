@@ -11,7 +11,8 @@
     ├── RegistryError                  problems with the set of known actions
     │   ├── UnknownActionError         no action has the requested id
     │   ├── DuplicateActionError       two actions claim the same id
-    │   └── PluginLoadError            an `actionpool.actions` entry point failed to load
+    │   ├── PluginLoadError            an `actionpool.actions` entry point failed to load
+    │   └── InvalidOverrideError       an operator override names an unknown field or breaks a rule
     ├── RequestError                   a caller sent something we cannot accept
     │   ├── MalformedRequestError      the body is not valid JSON or a header is unusable
     │   ├── InputValidationError       the input (or the request envelope) violates its schema
@@ -87,6 +88,10 @@ class DuplicateActionError(RegistryError):
 
 class PluginLoadError(RegistryError):
     """Raised (and reported, not propagated) when an entry-point plugin fails to load."""
+
+
+class InvalidOverrideError(RegistryError):
+    """Raised at startup when an action override has an unknown field or an invalid value."""
 
 
 class RequestError(ActionPoolError):

@@ -8,7 +8,12 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 from actions.action import Action
-from actions.errors import DuplicateActionError, PluginLoadError, UnknownActionError
+from actions.errors import (
+    DuplicateActionError,
+    InvalidOverrideError,
+    PluginLoadError,
+    UnknownActionError,
+)
 
 ENTRY_POINT_GROUP = "actionpool.actions"
 
@@ -62,7 +67,10 @@ class Registry:
     def apply_overrides(self, overrides: Mapping[str, Mapping[str, Any]]) -> None:
         """Replace actions by copies with operator overrides (timeouts, retries, queue)."""
         for action_id, changes in overrides.items():
-            self._actions[action_id] = self.get(action_id).with_overrides(**changes)
+            try:
+                self._actions[action_id] = self.get(action_id).with_overrides(**changes)
+            except (TypeError, ValueError) as exc:
+                raise InvalidOverrideError(f"override of {action_id}: {exc}") from exc
 
 
 def _actions_in(loaded: object) -> list[AnyAction]:

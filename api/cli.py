@@ -6,20 +6,40 @@ import os
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from actions.registry import build_registry
+from actions.errors import ActionPoolError
+from actions.registry import Registry, build_registry
 from api.settings import ApiSettings
 from worker.policy import time_limits_of
 
 cli = typer.Typer(help="actionpool: out-of-process worker pool for Backstage actions.")
 
 
+def load_settings() -> ApiSettings:
+    """Settings from the environment; a bad value stops the command with the reason."""
+    try:
+        return ApiSettings()
+    except ValidationError as exc:
+        typer.echo(f"invalid ACTIONPOOL_ settings:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def load_registry(settings: ApiSettings) -> Registry:
+    try:
+        return build_registry(settings.action_overrides)
+    except ActionPoolError as exc:
+        typer.echo(f"cannot load the actions: {exc.name}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @cli.command()
 def api() -> None:
     """Serve the HTTP API (uvicorn)."""
-    settings = ApiSettings()
+    settings = load_settings()
+    load_registry(settings)  # refuse to start on a bad override, with the reason
     uvicorn.run(
         "api.app:app_from_env",
         factory=True,
@@ -36,7 +56,8 @@ def worker(loglevel: str = typer.Option("INFO", help="Log level")) -> None:
     """Run a Celery worker (prefork, late ack, prefetch 1) for the action queues."""
     from worker.main import run_worker
 
-    run_worker(ApiSettings(), loglevel=loglevel)
+    settings = load_settings()
+    run_worker(settings, load_registry(settings), loglevel=loglevel)
 
 
 @cli.command()
@@ -46,14 +67,14 @@ def dev() -> None:
 
     env = dict(os.environ)  # the children read their settings from it
     embedded = "ACTIONPOOL_REDIS_URL" not in env
-    raise typer.Exit(run_dev(env, ApiSettings().dev_data_dir if embedded else None))
+    raise typer.Exit(run_dev(env, load_settings().dev_data_dir if embedded else None))
 
 
 @cli.command("actions")
 def list_actions() -> None:
     """Show the registered actions and their limits."""
-    settings = ApiSettings()
-    registry = build_registry(settings.action_overrides)
+    settings = load_settings()
+    registry = load_registry(settings)
     table = Table("id", "queue", "timeout s", "soft s", "attempts", "dry run", "description")
     for action in registry:
         limits = time_limits_of(action, settings.visibility_timeout_s)

@@ -84,3 +84,41 @@ class RunView(Run):
 
 
 EventView = RunEvent
+
+
+class ErrorDetail(ApiModel):
+    path: str
+    message: str
+
+
+class ErrorInfoBody(ApiModel):
+    name: str
+    message: str
+    details: list[ErrorDetail] | None = Field(
+        default=None, description="For a 422: every field that failed, by path"
+    )
+
+
+class ErrorRequest(ApiModel):
+    method: str
+    url: str
+
+
+class ErrorResponse(ApiModel):
+    status_code: int
+
+
+class ErrorBody(ApiModel):
+    """Backstage's error body, as its `ResponseError.fromResponse` reads it."""
+
+    error: ErrorInfoBody
+    request: ErrorRequest
+    response: ErrorResponse
+    run: dict[str, Any] | None = Field(
+        default=None, description="For a 424: the run that ended failed or cancelled"
+    )
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error statuses a route can answer."""
+    return {status: {"model": ErrorBody} for status in statuses}

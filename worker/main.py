@@ -7,7 +7,7 @@ import logging
 from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
 
-from actions.registry import Registry, build_registry
+from actions.registry import Registry
 from worker.app import create_celery_app
 from worker.dispatch import Dispatcher
 from worker.execution import Executor
@@ -46,10 +46,9 @@ def worker_argv(settings: PoolSettings, queues: list[str], loglevel: str = "INFO
     ]
 
 
-def run_worker(settings: PoolSettings, loglevel: str = "INFO") -> None:
+def run_worker(settings: PoolSettings, registry: Registry, loglevel: str = "INFO") -> None:
     """Run a Celery worker in this process until it is stopped (SIGTERM: warm shutdown)."""
     logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    registry = build_registry(settings.action_overrides)
     for error in registry.plugin_errors:
         log.error("plugin not loaded: %s", error)
     app = create_worker_app(settings, registry)

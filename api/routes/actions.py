@@ -9,13 +9,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import ClientDep, SettingsDep
 from api.outcome import FailOnErrorQuery, WaitQuery, answer_create
-from api.schemas import ActionView, CreateRunBody, RunView
+from api.schemas import ActionView, CreateRunBody, RunView, error_responses
 from worker.client import RunRequest
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
 
-@router.get("")
+@router.get("", responses=error_responses(503))
 async def list_actions(client: ClientDep, settings: SettingsDep) -> list[ActionView]:
     return [ActionView.of(a, settings.visibility_timeout_s) for a in client.actions()]
 
@@ -23,7 +23,10 @@ async def list_actions(client: ClientDep, settings: SettingsDep) -> list[ActionV
 @router.post(
     "/{actionId}/runs",
     status_code=202,
-    responses={200: {"model": RunView, "description": "Replayed, or ended within ?wait"}},
+    responses={
+        200: {"model": RunView, "description": "Replayed, or ended within ?wait"},
+        **error_responses(400, 404, 413, 422, 424, 503),
+    },
 )
 async def create_run(
     actionId: str,  # noqa: N803 - the path parameter's public name

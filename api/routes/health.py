@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ClientDep
+from api.schemas import error_responses
 
 router = APIRouter(tags=["health"])
 
@@ -14,7 +15,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=error_responses(503))
 async def readyz(client: ClientDep) -> dict[str, str]:
     await client.ping()
     return {"status": "ok"}

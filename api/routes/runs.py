@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 
 from api.deps import ClientDep
 from api.outcome import FailOnErrorQuery, WaitQuery, raise_if_unsuccessful
-from api.schemas import EventView, RunView
+from api.schemas import EventView, RunView, error_responses
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
 
-@router.get("/{runId}")
+@router.get("/{runId}", responses=error_responses(404, 422, 424, 503))
 async def get_run(
     runId: str,  # noqa: N803 - the path parameter's public name
     client: ClientDep,
@@ -27,7 +27,7 @@ async def get_run(
     return view
 
 
-@router.get("/{runId}/events")
+@router.get("/{runId}/events", responses=error_responses(404, 422, 503))
 async def list_events(
     runId: str,  # noqa: N803 - the path parameter's public name
     client: ClientDep,

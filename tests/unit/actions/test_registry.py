@@ -4,7 +4,7 @@ import pytest
 
 from actions.builtin import BUILTIN_ACTIONS
 from actions.builtin.debug import log
-from actions.errors import DuplicateActionError, UnknownActionError
+from actions.errors import DuplicateActionError, InvalidOverrideError, UnknownActionError
 from actions.registry import ENTRY_POINT_GROUP, Registry, build_registry
 
 PLUGIN = "tests.unit.actions.plugin_actions"
@@ -65,3 +65,18 @@ def test_overrides_replace_the_registered_action() -> None:
 def test_override_of_unknown_action_is_an_error() -> None:
     with pytest.raises(UnknownActionError):
         build_registry({"nope:x": {"timeout_s": 5}})
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"timeout": 5}, "unknown field(s) ['timeout']"),
+        ({"soft_timeout_s": 9999}, "soft_timeout_s"),
+        ({"max_attempts": 0}, "max_attempts"),
+        ({"id": "other:id"}, "unknown field(s) ['id']"),
+    ],
+)
+def test_invalid_override_names_the_action_and_the_reason(changes: dict, reason: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(InvalidOverrideError, match="override of debug:sleep") as raised:
+        build_registry({"debug:sleep": changes})
+    assert reason in str(raised.value)

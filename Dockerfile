@@ -1,0 +1,20 @@
+# One image for every role: `actionpool api` or `actionpool worker`.
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY actions ./actions
+COPY worker ./worker
+COPY api ./api
+RUN pip install . && useradd --create-home --uid 10001 actionpool
+
+USER actionpool
+ENV ACTIONPOOL_API_HOST=0.0.0.0 \
+    ACTIONPOOL_WORKSPACE_ROOT=/tmp/actionpool
+EXPOSE 8000
+CMD ["actionpool", "api"]
