@@ -168,34 +168,43 @@ class Executor:
             policy=action.retry,
             rng=self.rng,
         )
-        finished = now()
         ended = attempt.model_copy(
-            update={"finished_at": finished, "status": RunStatus.FAILED, "error": info}
+            update={"finished_at": now(), "status": RunStatus.FAILED, "error": info}
         )
         if decision.retry:
-            message = (
-                f"Attempt {attempt.number} failed with {info.name}: {info.message}; "
-                f"retrying in {decision.delay_s:.1f} s"
-            )
-            retry = Settlement(
-                status=RunStatus.OPEN,
-                attempt=ended,
-                event_type="log",
-                event_body={"message": message, "level": "warning"},
-            )
-            if self.store.settle(run.id, retry):
-                self.dispatcher.dispatch(run.id, action, attempt.number + 1, decision.delay_s)
+            self._retry(run, action, ended, info, decision.delay_s)
             return "retrying"
+        self._fail(run, ended, info, decision.reason)
+        return RunStatus.FAILED
+
+    def _retry(
+        self, run: Run, action: Action[Any, Any], ended: Attempt, info: ErrorInfo, delay_s: float
+    ) -> None:
+        """Back to `open`, then the next attempt on the queue after the backoff."""
+        message = (
+            f"Attempt {ended.number} failed with {info.name}: {info.message}; "
+            f"retrying in {delay_s:.1f} s"
+        )
+        retry = Settlement(
+            status=RunStatus.OPEN,
+            attempt=ended,
+            event_type="log",
+            event_body={"message": message, "level": "warning"},
+        )
+        if self.store.settle(run.id, retry):
+            self.dispatcher.dispatch(run.id, action, ended.number + 1, delay_s)
+
+    def _fail(self, run: Run, ended: Attempt, info: ErrorInfo, reason: str) -> None:
+        finished = ended.finished_at or now()
         failed = Settlement(
             status=RunStatus.FAILED,
             attempt=ended,
             fields={"error": info.model_dump_json(), "finishedAt": iso(finished)},
             event_type="completion",
             event_body={
-                "message": f"Run completed with status: failed ({decision.reason})",
+                "message": f"Run completed with status: failed ({reason})",
                 "status": RunStatus.FAILED,
                 "error": info.model_dump(),
             },
         )
         self.store.settle(run.id, failed)
-        return RunStatus.FAILED

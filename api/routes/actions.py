@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 from starlette.concurrency import run_in_threadpool
 
+from actions.errors import StoreUnavailableError
 from api.deps import ClientDep, SettingsDep
 from api.outcome import FailOnErrorQuery, WaitQuery, answer_create
 from api.schemas import ActionView, CreateRunBody, RunView, error_responses
@@ -49,7 +51,9 @@ async def create_run(
     created = await run_in_threadpool(client.create_run, actionId, request)
     run = created.run
     if wait > 0:
-        run = await client.wait_for_end(run.id, wait)
+        # The run is accepted: if Redis fails during the wait, answer with what we know.
+        with contextlib.suppress(StoreUnavailableError):
+            run = await client.wait_for_end(run.id, wait)
     return answer_create(
         response, run, created=created.created, waited=wait > 0, fail_on_error=fail_on_error
     )
