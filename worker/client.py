@@ -26,8 +26,16 @@ from worker.app import create_celery_app
 from worker.connection import connect_async
 from worker.dispatch import Dispatcher
 from worker.idempotency import derive_key, digest, fingerprint
-from worker.keys import TERMINAL_EVENT_TYPES
-from worker.records import Run, RunContext, RunEvent, RunStatus, decode_event, decode_run, now
+from worker.records import (
+    TERMINAL_EVENT_TYPES,
+    Run,
+    RunContext,
+    RunEvent,
+    RunStatus,
+    decode_event,
+    decode_run,
+    now,
+)
 from worker.settings import PoolSettings
 from worker.store import RunStore
 

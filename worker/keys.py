@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 
-TERMINAL_EVENT_TYPES = frozenset({"completion", "cancelled"})
 SECRETS_TTL_S = 7 * 24 * 3600
 """Secrets of a run that never finishes are dropped after this long."""
 

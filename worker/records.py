@@ -25,6 +25,10 @@ class RunStatus(enum.StrEnum):
         return self in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED)
 
 
+TERMINAL_EVENT_TYPES = frozenset({"completion", "cancelled"})
+"""Event types that end a run's stream."""
+
+
 class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -148,8 +150,9 @@ def test_actions_are_listed_with_schemas_and_pool_fields(pool: Pool) -> None:
     assert (sleep["timeoutS"], sleep["maxAttempts"]) == (6, 1)
 
 
-def test_unreachable_redis_is_a_503_with_retry_after(log_dir: Path) -> None:
-    # Given an API whose private Redis is then stopped
+@pytest.fixture
+def private_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A redis-server of this test's own, which the test may stop."""
     port = free_port()
     server = subprocess.Popen(
         [redis_server_binary(), "--port", str(port), "--save", "", "--appendonly", "no"],
@@ -158,26 +161,58 @@ def test_unreachable_redis_is_a_503_with_retry_after(log_dir: Path) -> None:
     url = f"redis://127.0.0.1:{port}/0"
     try:
         _wait_ping(url)
-        env = pool_env(url, "ap503:")
-        api = start_api(env, log_dir)
-        base = f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}"
-        assert httpx.get(f"{base}/readyz").status_code == 200
-        server.terminate()
-        server.wait(10)
-        # When a run is posted and readiness is asked
-        response = httpx.post(
-            f"{base}/v1/actions/debug:log/runs", json={"input": {"message": "x"}}, timeout=30
-        )
-        ready = httpx.get(f"{base}/readyz", timeout=30)
-        # Then both answer 503 with Retry-After and a Backstage body, and nothing is accepted
-        body = assert_backstage_error(response, 503, "StoreUnavailableError")
-        assert response.headers["Retry-After"] == "5"
-        assert "unavailable" in body["error"]["message"]
-        assert_backstage_error(ready, 503, "StoreUnavailableError")
-        api.stop()
+        yield url, server
     finally:
         server.kill()
         server.wait()
+
+
+def test_unreachable_redis_is_a_503_with_retry_after(
+    private_redis: tuple[str, subprocess.Popen[bytes]], log_dir: Path
+) -> None:
+    # Given an API whose private Redis is then stopped
+    url, server = private_redis
+    env = pool_env(url, "ap503:")
+    api = start_api(env, log_dir)
+    base = f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}"
+    assert httpx.get(f"{base}/readyz").status_code == 200
+    server.terminate()
+    server.wait(10)
+    # When a run is posted and readiness is asked
+    started = time.monotonic()
+    response = httpx.post(
+        f"{base}/v1/actions/debug:log/runs", json={"input": {"message": "x"}}, timeout=30
+    )
+    elapsed_s = time.monotonic() - started
+    ready = httpx.get(f"{base}/readyz", timeout=30)
+    # Then both answer 503 with Retry-After and a Backstage body, soon, and nothing is accepted
+    body = assert_backstage_error(response, 503, "StoreUnavailableError")
+    assert response.headers["Retry-After"] == "5"
+    assert "unavailable" in body["error"]["message"]
+    assert elapsed_s < 10, elapsed_s
+    assert_backstage_error(ready, 503, "StoreUnavailableError")
+    assert "Traceback" not in api.log()
+    api.stop()
+
+
+def test_redis_lost_during_a_wait_still_answers_with_the_accepted_run(
+    private_redis: tuple[str, subprocess.Popen[bytes]], log_dir: Path
+) -> None:
+    # Given an API (no worker: the run stays open) and a caller waiting for a run
+    url, server = private_redis
+    env = pool_env(url, "apwait:")
+    api = start_api(env, log_dir)
+    base = f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}"
+    threading.Timer(1.0, server.terminate).start()
+    # When Redis goes away during the wait
+    response = httpx.post(
+        f"{base}/v1/actions/debug:log/runs?wait=20", json={"input": {"message": "x"}}, timeout=40
+    )
+    # Then the caller still learns that its run was accepted, and which run it is
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "open"
+    assert response.headers["Location"] == f"/v1/runs/{response.json()['id']}"
+    api.stop()
 
 
 def _wait_ping(url: str) -> None:
