@@ -73,11 +73,10 @@ class ActionContext:
         the value changes, as Backstage advises for its own checkpoints.
         """
         stored = self.checkpoints.load(key)
-        if stored is not None:
-            value: T = json.loads(stored)
-            return value
-        value = fn()
-        self.checkpoints.save(key, json.dumps(value))
+        if stored is None:
+            stored = json.dumps(fn())
+            self.checkpoints.save(key, stored)
+        value: T = json.loads(stored)  # every attempt sees the same (JSON) value
         return value
 
     def sleep(self, seconds: float) -> bool:

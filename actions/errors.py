@@ -6,7 +6,7 @@
     │   ├── NonRetryableActionError    a permanent failure; the run fails at once
     │   │   └── OutputValidationError  the action returned output that violates its output model
     │   ├── ActionTimeoutError         an attempt passed its soft or hard time limit
-    │   ├── ActionCancelledError       the action stopped because its run was cancelled
+    │   ├── ActionCancelledError       the action stopped because its run was cancelled (final)
     │   └── WorkerLostError            the process running the attempt died (killed, OOM)
     ├── RegistryError                  problems with the set of known actions
     │   ├── UnknownActionError         no action has the requested id

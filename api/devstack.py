@@ -113,4 +113,3 @@ def run_dev(env: dict[str, str], data_dir: Path | None) -> int:
             _stop(process, signal.SIGTERM)
         failed = [name for name, p in processes.items() if p.returncode not in (0, -15)]
         return 1 if failed and not stopping else 0
-    return 0

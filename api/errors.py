@@ -111,6 +111,9 @@ def from_validation(exc: RequestValidationError) -> ActionPoolError:
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # FastAPI could not parse the body (bad UTF-8, huge numbers)
+        error = MalformedRequestError(f"the body could not be parsed: {exc.detail}")
+        return error_response(request.method, _url(request), error)
     name = HTTPStatus(exc.status_code).phrase.title().replace(" ", "").replace("-", "") + "Error"
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     body = error_body(request.method, _url(request), exc.status_code, name, message)

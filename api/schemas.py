@@ -9,7 +9,7 @@ from pydantic.alias_generators import to_camel
 
 from actions.action import Action, Example
 from worker.policy import time_limits_of
-from worker.records import Run, RunContext, RunEvent
+from worker.records import Run, RunContext
 
 
 class ApiModel(BaseModel):
@@ -81,9 +81,6 @@ class RunView(Run):
     def of(cls, run: Run) -> RunView:
         path = f"/v1/runs/{run.id}"
         return cls(**dict(run), links=RunLinks(self=path, events=f"{path}/events"))
-
-
-EventView = RunEvent
 
 
 class ErrorDetail(ApiModel):

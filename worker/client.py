@@ -11,7 +11,9 @@ from typing import Any
 
 from pydantic import ValidationError
 from redis.asyncio import Redis as AsyncRedis
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from actions.action import Action
 from actions.errors import (
@@ -26,6 +28,7 @@ from worker.app import create_celery_app
 from worker.connection import connect_async
 from worker.dispatch import Dispatcher
 from worker.idempotency import derive_key, digest, fingerprint
+from worker.payload import check_plain_json
 from worker.records import (
     TERMINAL_EVENT_TYPES,
     Run,
@@ -37,19 +40,36 @@ from worker.records import (
     now,
 )
 from worker.settings import PoolSettings
-from worker.store import RunStore
+from worker.store import Created, RunStore
 
 WAIT_BLOCK_S = 2.0
-"""A wait blocks on the event stream in slices this long, below the socket timeout."""
+"""A wait blocks on the event stream in slices this long at most (and half the socket timeout)."""
+
+
+UNAVAILABLE_REPLIES = ("OOM", "MISCONF", "LOADING", "READONLY", "MASTERDOWN")
+"""Error replies that mean Redis cannot take writes now (not that a command is wrong)."""
 
 
 @contextlib.contextmanager
 def store_errors() -> Iterator[None]:
-    """Turn Redis failures into `StoreUnavailableError` (HTTP 503)."""
+    """Turn "Redis is unreachable or cannot write" into `StoreUnavailableError` (HTTP 503)."""
     try:
         yield
-    except RedisError as exc:
+    except (RedisConnectionError, RedisTimeoutError) as exc:
         raise StoreUnavailableError(f"the run store is unavailable: {exc}") from exc
+    except ResponseError as exc:
+        if not str(exc).startswith(UNAVAILABLE_REPLIES):
+            raise
+        raise StoreUnavailableError(f"the run store is unavailable: {exc}") from exc
+
+
+def check_run_id(run_id: str) -> str:
+    """Run ids are UUIDs; anything else names no run (and never reaches a Redis key)."""
+    try:
+        uuid.UUID(run_id)
+    except ValueError:
+        raise RunNotFoundError(f"No run with id {run_id!r}") from None
+    return run_id
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,20 +92,33 @@ class CreatedRun:
 
 class PoolClient:
     def __init__(
-        self, registry: Registry, store: RunStore, dispatcher: Dispatcher, aredis: AsyncRedis
+        self,
+        registry: Registry,
+        store: RunStore,
+        dispatcher: Dispatcher,
+        aredis: AsyncRedis,
+        *,
+        socket_timeout_s: float,
     ) -> None:
         self.registry = registry
         self.store = store
         self.keys = store.keys
         self.dispatcher = dispatcher
         self.aredis = aredis
+        self.socket_timeout_s = socket_timeout_s
 
     @classmethod
     def from_settings(cls, settings: PoolSettings, registry: Registry) -> PoolClient:
         dispatcher = Dispatcher(
             create_celery_app(settings), visibility_timeout_s=settings.visibility_timeout_s
         )
-        return cls(registry, RunStore.from_settings(settings), dispatcher, connect_async(settings))
+        return cls(
+            registry,
+            RunStore.from_settings(settings),
+            dispatcher,
+            connect_async(settings),
+            socket_timeout_s=settings.redis_socket_timeout_s,
+        )
 
     def actions(self) -> list[Action[Any, Any]]:
         return list(self.registry)
@@ -96,10 +129,10 @@ class PoolClient:
         Blocking (Redis and the broker): the API calls it in a worker thread.
         """
         action = self.registry.get(action_id)
-        _validate(action, request)
+        normalised = _validate(action, request)
         key = derive_key(request.body_key, request.header_key, request.context)
         key_digest = digest(key) if key else None
-        print_ = fingerprint(action_id, request.input, request.context, request.dry_run)
+        print_ = fingerprint(action_id, normalised, request.context, request.dry_run)
         run = Run(
             id=str(uuid.uuid4()),
             action_id=action_id,
@@ -115,13 +148,8 @@ class PoolClient:
             created = self.store.create(
                 run, fingerprint=print_, key_digest=key_digest, secrets=request.secrets
             )
-            if not created.created:
-                if created.fingerprint != print_:
-                    raise IdempotencyKeyReusedError(
-                        f"idempotency key {key!r} was used for run {created.run_id} "
-                        "with a different action, input, context or dryRun"
-                    )
-                return CreatedRun(self.store.get(created.run_id), created=False)
+        if not created.created:
+            return self._replay(created, print_, key)
         try:
             self.dispatcher.dispatch(run.id, action, attempt=1)
         except StoreUnavailableError:
@@ -130,7 +158,17 @@ class PoolClient:
             raise
         return CreatedRun(run, created=True)
 
+    def _replay(self, created: Created, print_: str, key: str | None) -> CreatedRun:
+        if created.fingerprint != print_:
+            raise IdempotencyKeyReusedError(
+                f"idempotency key {key!r} was used for run {created.run_id} "
+                "with a different action, input, context or dryRun"
+            )
+        with store_errors():
+            return CreatedRun(self.store.get(created.run_id), created=False)
+
     async def get_run(self, run_id: str) -> Run:
+        check_run_id(run_id)
         with store_errors():
             pipe = self.aredis.pipeline(transaction=True)
             pipe.hgetall(self.keys.run(run_id))
@@ -141,6 +179,7 @@ class PoolClient:
         return decode_run(fields, attempts)
 
     async def events(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[RunEvent]:
+        check_run_id(run_id)
         with store_errors():
             pipe = self.aredis.pipeline(transaction=True)
             pipe.exists(self.keys.run(run_id))
@@ -152,8 +191,10 @@ class PoolClient:
 
     async def wait_for_end(self, run_id: str, timeout_s: float) -> Run:
         """The run once it has ended, or as it is after `timeout_s` (no polling: XREAD BLOCK)."""
+        check_run_id(run_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
+        slice_s = min(WAIT_BLOCK_S, self.socket_timeout_s / 2)
         events_key = self.keys.events(run_id)
         with store_errors():
             pipe = self.aredis.pipeline(transaction=True)
@@ -165,7 +206,7 @@ class PoolClient:
             last_id = last[0][0] if last else "0-0"
             ended = RunStatus(status).is_terminal
             while not ended and (remaining_s := deadline - loop.time()) > 0:
-                block_ms = max(1, int(min(remaining_s, WAIT_BLOCK_S) * 1000))
+                block_ms = max(1, int(min(remaining_s, slice_s) * 1000))
                 reply: Any = await self.aredis.xread({events_key: last_id}, block=block_ms)
                 for _stream, entries in reply or []:
                     for entry_id, fields in entries:
@@ -182,11 +223,13 @@ class PoolClient:
         self.store.redis.close()
 
 
-def _validate(action: Action[Any, Any], request: RunRequest) -> None:
+def _validate(action: Action[Any, Any], request: RunRequest) -> dict[str, Any]:
+    """The input as the action's model reads it (the fingerprint's view), or a 422."""
     if request.dry_run and not action.supports_dry_run:
         raise DryRunNotSupportedError(f"{action.id} does not support dry runs")
+    check_plain_json(request.input)
     try:
-        action.parse_input(request.input)
+        parsed = action.parse_input(request.input)
     except ValidationError as exc:
         details = [
             {"path": ".".join(["input", *map(str, e["loc"])]), "message": e["msg"]}
@@ -196,3 +239,5 @@ def _validate(action: Action[Any, Any], request: RunRequest) -> None:
         raise InputValidationError(
             f"input does not match the schema of {action.id}: {listed}", details
         ) from None
+    normalised: dict[str, Any] = parsed.model_dump(mode="json", by_alias=True)
+    return normalised

@@ -14,7 +14,7 @@ from typing import Any
 
 from actions.action import Action
 from actions.context import ActionContext, BackstageContext
-from actions.errors import ActionPoolError, ActionTimeoutError
+from actions.errors import ActionPoolError, ActionTimeoutError, UnknownActionError
 from actions.registry import Registry
 from worker.dispatch import Dispatcher
 from worker.policy import decide_retry
@@ -73,7 +73,15 @@ class Executor:
             log.info("run %s attempt %d not started: %s", run_id, number, claimed)
             return claimed
         run = self.store.get(run_id)
-        action = self.registry.get(run.action_id)
+        try:
+            action = self.registry.get(run.action_id)
+        except UnknownActionError as exc:  # not installed here: fail clearly, never hang
+            info = error_info(exc, Redactor(()))
+            ended = attempt.model_copy(
+                update={"finished_at": now(), "status": RunStatus.FAILED, "error": info}
+            )
+            self._fail(run, ended, info, f"{run.action_id} is not installed on {self.worker_name}")
+            return RunStatus.FAILED
         secrets = self.store.secrets(run_id)
         redactor = Redactor(secrets.values())
         try:

@@ -20,7 +20,9 @@ MAX_KEY_LENGTH = 255
 def parse_key_header(value: str) -> str:
     """The key in an `Idempotency-Key` header, quoted (`"abc"`) or bare (`abc`)."""
     value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
+    if value.startswith('"'):
+        if len(value) < 2 or not value.endswith('"'):
+            raise MalformedRequestError("Idempotency-Key: an unterminated quoted string")
         value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
     return check_key(value)
 

@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 from actions.action import Action, RetryPolicy
-from actions.errors import NonRetryableActionError
+from actions.errors import ActionCancelledError, NonRetryableActionError
 
 VISIBILITY_MARGIN_S = 30.0
 """A hard time limit stays this far below the broker's visibility timeout."""
@@ -44,7 +44,7 @@ def decide_retry(
     rng: random.Random,
 ) -> RetryDecision:
     """Retry unless the error is non-retryable or the attempts are used up."""
-    if isinstance(error, (NonRetryableActionError, *policy.non_retryable)):
+    if isinstance(error, (NonRetryableActionError, ActionCancelledError, *policy.non_retryable)):
         return RetryDecision(False, 0.0, f"{type(error).__name__} is not retryable")
     if attempt >= max_attempts:
         return RetryDecision(False, 0.0, f"attempt {attempt} of {max_attempts} was the last")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from redis.exceptions import RedisError
+
 from worker.redaction import Redactor
 from worker.store import RunStore
+
+log = logging.getLogger(__name__)
 
 
 class RunEventHandler(logging.Handler):
@@ -18,12 +22,12 @@ class RunEventHandler(logging.Handler):
         self.redactor = redactor
 
     def emit(self, record: logging.LogRecord) -> None:
+        message = self.redactor.redact(record.getMessage())
+        body = {"message": message, "level": record.levelname.lower()}
         try:
-            message = self.redactor.redact(record.getMessage())
-            body = {"message": message, "level": record.levelname.lower()}
             self.store.append_event(self.run_id, "log", body)
-        except Exception:  # logging must never break the action
-            self.handleError(record)
+        except RedisError as exc:  # a lost log line must not fail the action
+            log.warning("run %s: log line not recorded: %s", self.run_id, exc)
 
 
 def run_logger(store: RunStore, run_id: str, redactor: Redactor) -> logging.Logger:

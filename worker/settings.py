@@ -33,7 +33,7 @@ class PoolSettings(BaseSettings):
     )
     events_max_per_run: int = Field(default=10_000, ge=100)
     visibility_timeout_s: int = Field(
-        default=3600, ge=10, description="Broker redelivery timeout of unacknowledged messages"
+        default=3600, ge=60, description="Broker redelivery timeout of unacknowledged messages"
     )
     worker_concurrency: int = Field(default=4, ge=1)
     worker_queues: list[str] = Field(

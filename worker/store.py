@@ -185,6 +185,7 @@ class RunStore:
                 iso(now()),
                 self.events_max_per_run,
                 self.run_retention_s if terminal else "",
+                ms(now()) - self.run_retention_s * 1000,
                 *fields,
             ],
         )

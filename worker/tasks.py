@@ -18,7 +18,11 @@ log = logging.getLogger(__name__)
 
 
 class RunAttemptRequest(Request):
-    """Runs in the worker's main process: records attempts whose child process was lost."""
+    """Runs in the worker's main process: records attempts whose child process was lost.
+
+    A loss may be reported twice (a timeout, then the dead child): settling is fenced by the
+    attempt, so the second report changes nothing.
+    """
 
     executor: Executor
 
@@ -35,7 +39,7 @@ class RunAttemptRequest(Request):
         exc = exc_info.exception
         if isinstance(exc, ExceptionWithTraceback):
             exc = exc.exc
-        if isinstance(exc, CeleryWorkerLostError):
+        if isinstance(exc, (CeleryWorkerLostError, SystemExit, KeyboardInterrupt)):
             self._settle_lost(WorkerLostError(f"the process running the attempt died: {exc}"))
 
     def _settle_lost(self, error: BaseException) -> None:

@@ -8,9 +8,13 @@ from fastapi import APIRouter, Query
 
 from api.deps import ClientDep
 from api.outcome import FailOnErrorQuery, WaitQuery, raise_if_unsuccessful
-from api.schemas import EventView, RunView, error_responses
+from api.schemas import RunView, error_responses
+from worker.records import RunEvent
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
+
+MAX_EVENT_ID = 2**53
+"""Event ids are counters; anything larger names no event (and no Redis stream id)."""
 
 
 @router.get("/{runId}", responses=error_responses(404, 422, 424, 503))
@@ -31,6 +35,8 @@ async def get_run(
 async def list_events(
     runId: str,  # noqa: N803 - the path parameter's public name
     client: ClientDep,
-    after: Annotated[int, Query(ge=0, description="Only events with a larger id")] = 0,
-) -> list[EventView]:
+    after: Annotated[
+        int, Query(ge=0, le=MAX_EVENT_ID, description="Only events with a larger id")
+    ] = 0,
+) -> list[RunEvent]:
     return await client.events(runId, after=after)

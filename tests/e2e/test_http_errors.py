@@ -18,6 +18,9 @@ from tests.e2e.processes import start_api
 
 ERROR_KEYS = {"error", "request", "response"}
 JSON = {"content-type": "application/json"}
+NAN_BODY = b'{"input": {"n": NaN}}'
+HUGE_NUMBER_BODY = b'{"input": {"n": 1' + b"0" * 5000 + b"}}"
+DEEP_BODY = b'{"input": ' + b"[" * 2000 + b"]" * 2000 + b"}"
 
 
 def assert_backstage_error(response: httpx.Response, status: int, name: str) -> dict:  # type: ignore[type-arg]
@@ -115,6 +118,24 @@ def test_dry_run_of_an_action_without_dry_run_support_is_a_422(pool: Pool) -> No
         ),
         ("POST", "/v1/actions/%00/runs", {"json": {"input": {}}}),
         ("GET", "/v1/runs/x/events?after=-1", {}),
+        ("GET", "/v1/runs/x/events?after=18446744073709551615", {}),
+        ("GET", "/v1/runs/8d8990e1-8d13-4c43-83ab-1807fa1b0c6f:attempts", {}),
+        ("GET", "/v1/runs/8d8990e1-8d13-4c43-83ab-1807fa1b0c6f:secrets/events", {}),
+        (
+            "POST",
+            "/v1/actions/debug:log/runs",
+            {"content": b'{"input": {"n": NaN}}', "headers": JSON},
+        ),
+        (
+            "POST",
+            "/v1/actions/debug:log/runs",
+            {"content": b'{"input": {"n": 1' + b"0" * 5000 + b"}}", "headers": JSON},
+        ),
+        (
+            "POST",
+            "/v1/actions/debug:log/runs",
+            {"content": b'{"input": ' + b"[" * 2000 + b"]" * 2000 + b"}", "headers": JSON},
+        ),
         ("GET", "/v1/runs/x?wait=-5", {}),
         ("PUT", "/v1/actions", {}),
         ("GET", "/v1/nothing-here", {}),

@@ -2,11 +2,12 @@
 -- Fenced: only the attempt that holds the run in processing may settle it.
 -- KEYS: run, attempts, processing index, target index, events, event seq, secrets, checkpoints
 -- ARGV: run id, attempt, new status, attempt record json, event type or '', event body json,
---       now iso, events cap, retention ttl s or '' (not terminal), then field/value pairs.
+--       now iso, events cap, retention ttl s or '' (not terminal), index cutoff ms,
+--       then field/value pairs.
 local state = redis.call('HMGET', KEYS[1], 'status', 'attempt')
 if state[1] ~= 'processing' or state[2] ~= ARGV[2] then return 0 end
 local fields = {'status', ARGV[3]}
-for i = 10, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
 local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
@@ -15,6 +16,7 @@ if score then redis.call('ZADD', KEYS[4], score, ARGV[1]) end
 if ARGV[5] ~= '' then emit(KEYS[5], KEYS[6], ARGV[5], ARGV[6], ARGV[7], ARGV[8]) end
 if ARGV[9] ~= '' then
   for _, i in ipairs({1, 2, 5, 6, 8}) do redis.call('EXPIRE', KEYS[i], ARGV[9]) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[10])
   redis.call('DEL', KEYS[7])
 end
 return 1

@@ -85,3 +85,17 @@ async def test_runs_without_a_key_are_independent(http: httpx.AsyncClient) -> No
     first = await http.post("/v1/actions/debug:log/runs", json=body)
     second = await http.post("/v1/actions/debug:log/runs", json=body)
     assert first.json()["id"] != second.json()["id"]
+
+
+async def test_inputs_that_read_the_same_are_one_payload(http: httpx.AsyncClient) -> None:
+    # Given a run keyed with an integer number of seconds
+    first = await http.post(
+        "/v1/actions/debug:sleep/runs", json={"input": {"seconds": 1}, "idempotencyKey": "n"}
+    )
+    # When the retry sends the same number as a float
+    again = await http.post(
+        "/v1/actions/debug:sleep/runs", json={"input": {"seconds": 1.0}, "idempotencyKey": "n"}
+    )
+    # Then it is the same payload for the action, so the same run
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
+import redis
 
 from actions.action import action
 from actions.context import ActionContext
@@ -51,7 +53,13 @@ def pool(
     settings: PoolSettings, store: RunStore, registry: Registry, dispatcher: Dispatcher
 ) -> tuple[PoolClient, Executor]:
     registry.register(checkpointed)
-    client = PoolClient(registry, store, dispatcher, connect_async(settings))
+    client = PoolClient(
+        registry,
+        store,
+        dispatcher,
+        connect_async(settings),
+        socket_timeout_s=settings.redis_socket_timeout_s,
+    )
     executor = Executor(
         store,
         registry,
@@ -139,12 +147,35 @@ def test_non_retryable_error_fails_at_attempt_one(
     assert broker.task_args() == [[run_id, 1]]
 
 
-def test_duplicate_delivery_does_not_run_twice(pool: tuple[PoolClient, Executor]) -> None:
+def test_duplicate_delivery_does_not_run_twice(
+    pool: tuple[PoolClient, Executor], store: RunStore
+) -> None:
     client, executor = pool
+    # Given a run whose attempt 1 completed
     run_id = start(client, "debug:log", {"message": "once"})
     assert executor.run_attempt(run_id, 1) == "completed"
-    assert executor.run_attempt(run_id, 1) == "completed"  # status says so; nothing ran
-    assert executor.run_attempt(run_id, 2) == "completed"
+    before = (store.get(run_id), store.events(run_id))
+    # When the same message (or a stale later one) is delivered again
+    outcomes = [executor.run_attempt(run_id, 1), executor.run_attempt(run_id, 2)]
+    # Then nothing runs: no new attempt, no new event
+    assert outcomes == ["completed", "completed"]
+    assert (store.get(run_id), store.events(run_id)) == before
+
+
+def test_action_missing_on_the_worker_fails_the_run_clearly(
+    pool: tuple[PoolClient, Executor], store: RunStore, registry: Registry
+) -> None:
+    client, executor = pool
+    # Given a run of an action this worker does not have
+    run_id = start(client, "test:checkpointed", {"steps": 1}, secrets={"token": "tok-123456"})
+    executor.registry = Registry(a for a in registry if a.id != "test:checkpointed")
+    # When its attempt is delivered here
+    assert executor.run_attempt(run_id, 1) == "failed"
+    # Then the run fails with UnknownActionError instead of hanging in processing
+    run = store.get(run_id)
+    assert run.status == RunStatus.FAILED
+    assert run.error is not None and run.error.name == "UnknownActionError"
+    assert store.secrets(run_id) == {}
 
 
 def test_lost_attempt_counts_toward_max_attempts(
@@ -162,9 +193,21 @@ def test_lost_attempt_counts_toward_max_attempts(
     assert store.get(run_id).attempts[0].error.name == "WorkerLostError"  # type: ignore[union-attr]
 
 
-def test_secrets_are_not_part_of_the_run(
-    pool: tuple[PoolClient, Executor], store: RunStore
+def test_secrets_stay_out_of_the_run_its_events_and_its_messages(
+    pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker, redis_url: str
 ) -> None:
-    client, _ = pool
+    client, executor = pool
+    # Given a run started with a secret
     run_id = start(client, "debug:log", {"message": "x"}, secrets={"token": "abcd-secret"})
-    assert "abcd-secret" not in store.get(run_id).model_dump_json()
+    raw = redis.Redis.from_url(redis_url, decode_responses=True)
+    messages = json.dumps(broker.messages())
+    # When it has run
+    executor.run_attempt(run_id, 1)
+    # Then the secret is in none of the run hash, its attempts, its events or the messages
+    stored = json.dumps(
+        [raw.hgetall(store.keys.run(run_id)), raw.hgetall(store.keys.attempts(run_id))]
+    )
+    events = json.dumps([e.model_dump(mode="json") for e in store.events(run_id)])
+    assert "abcd-secret" not in stored + events + messages
+    # And the secrets themselves are gone once the run has ended
+    assert not raw.exists(store.keys.secrets(run_id))

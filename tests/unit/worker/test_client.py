@@ -1,0 +1,36 @@
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+from actions.errors import RunNotFoundError, StoreUnavailableError
+from worker.client import check_run_id, store_errors
+
+
+@pytest.mark.parametrize(
+    "run_id", ["x", "8d8990e1-8d13-4c43-83ab-1807fa1b0c6f:attempts", "../secrets", ""]
+)
+def test_anything_but_a_uuid_names_no_run(run_id: str) -> None:
+    with pytest.raises(RunNotFoundError):
+        check_run_id(run_id)
+
+
+def test_a_uuid_is_a_run_id() -> None:
+    assert check_run_id("8d8990e1-8d13-4c43-83ab-1807fa1b0c6f")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RedisConnectionError("Connection refused"),
+        ResponseError("OOM command not allowed when used memory > 'maxmemory'"),
+        ResponseError("LOADING Redis is loading the dataset in memory"),
+    ],
+)
+def test_unreachable_or_full_redis_is_unavailable(error: Exception) -> None:
+    with pytest.raises(StoreUnavailableError), store_errors():
+        raise error
+
+
+def test_a_wrong_command_is_a_bug_not_an_outage() -> None:
+    with pytest.raises(ResponseError), store_errors():
+        raise ResponseError("Invalid stream ID specified as stream command argument")
