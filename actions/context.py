@@ -59,12 +59,18 @@ class ActionContext:
     run_id: str
     attempt: int
     logger: logging.Logger
-    workspace: Path
+    workspace_dir: Path
     checkpoints: CheckpointStore
     secrets: Mapping[str, str] = dataclasses.field(default_factory=dict)
     backstage: BackstageContext = dataclasses.field(default_factory=BackstageContext)
     dry_run: bool = False
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    @property
+    def workspace(self) -> Path:
+        """This attempt's private directory: created on first use, removed after the attempt."""
+        self.workspace_dir.mkdir(parents=True, exist_ok=True)
+        return self.workspace_dir
 
     def checkpoint(self, key: str, fn: Callable[[], T]) -> T:
         """Run `fn` once per run and key: a later attempt gets the stored value instead.

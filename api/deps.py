@@ -1,4 +1,7 @@
-"""FastAPI dependencies: the pool client and settings held by the app."""
+"""FastAPI dependencies: the pool client and settings held by the app.
+
+`async def` so FastAPI does not send them to the thread pool on every request.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +13,12 @@ from api.settings import ApiSettings
 from worker.client import PoolClient
 
 
-def get_client(request: Request) -> PoolClient:
+async def get_client(request: Request) -> PoolClient:
     client: PoolClient = request.app.state.client
     return client
 
 
-def get_settings(request: Request) -> ApiSettings:
+async def get_settings(request: Request) -> ApiSettings:
     settings: ApiSettings = request.app.state.settings
     return settings
 

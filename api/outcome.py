@@ -38,16 +38,22 @@ def raise_if_unsuccessful(view: RunView, *, waited: bool, fail_on_error: bool) -
     )
 
 
-def answer_create(
-    response: Response, run: Run, *, created: bool, waited: bool, fail_on_error: bool
-) -> RunView:
+def answer_create(run: Run, *, created: bool, waited: bool, fail_on_error: bool) -> Response:
     """New run: 202, or 200 if it ended within the wait. Replay: 200, `Idempotent-Replayed`."""
     view = RunView.of(run)
     raise_if_unsuccessful(view, waited=waited, fail_on_error=fail_on_error)
-    response.headers["Location"] = view.links.self_
+    headers = {"Location": view.links.self_}
     if created:
-        response.status_code = 200 if run.status.is_terminal else 202
+        status = 200 if run.status.is_terminal else 202
     else:
-        response.status_code = 200
-        response.headers["Idempotent-Replayed"] = "true"
-    return view
+        status = 200
+        headers["Idempotent-Replayed"] = "true"
+    return run_response(view, status, headers)
+
+
+def run_response(
+    view: RunView, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """The run as JSON, serialised once by pydantic (the route's model is for OpenAPI)."""
+    body = view.model_dump_json(by_alias=True)
+    return Response(body, status_code=status, headers=headers, media_type="application/json")

@@ -68,24 +68,18 @@ class Executor:
     def run_attempt(self, run_id: str, number: int) -> str:
         """Claim attempt `number` of the run, run the action, record the outcome."""
         attempt = Attempt(number=number, worker=self.worker_name, started_at=now())
-        claimed = self.store.claim(run_id, attempt)
-        if claimed != "claimed":
-            log.info("run %s attempt %d not started: %s", run_id, number, claimed)
-            return claimed
-        run = self.store.get(run_id)
+        claim = self.store.claim(run_id, attempt)
+        if claim.run is None:
+            log.info("run %s attempt %d not started: %s", run_id, number, claim.outcome)
+            return claim.outcome
+        run = claim.run
         try:
             action = self.registry.get(run.action_id)
         except UnknownActionError as exc:  # not installed here: fail clearly, never hang
-            info = error_info(exc, Redactor(()))
-            ended = attempt.model_copy(
-                update={"finished_at": now(), "status": RunStatus.FAILED, "error": info}
-            )
-            self._fail(run, ended, info, f"{run.action_id} is not installed on {self.worker_name}")
-            return RunStatus.FAILED
-        secrets = self.store.secrets(run_id)
-        redactor = Redactor(secrets.values())
+            return self._fail_unrunnable(run, attempt, exc)
+        redactor = Redactor(claim.secrets.values())
         try:
-            output = self._invoke(run, action, attempt, secrets, redactor)
+            output = self._invoke(run, action, attempt, claim.secrets, redactor)
         except self.timeout_errors:
             error: BaseException = ActionTimeoutError(
                 f"attempt {number} passed its soft time limit"
@@ -96,6 +90,14 @@ class Executor:
             self._complete(run, attempt, output)
             return RunStatus.COMPLETED
         return self._settle_failure(run, action, attempt, error_info(error, redactor), error)
+
+    def _fail_unrunnable(self, run: Run, attempt: Attempt, error: ActionPoolError) -> str:
+        info = error_info(error, Redactor(()))
+        ended = attempt.model_copy(
+            update={"finished_at": now(), "status": RunStatus.FAILED, "error": info}
+        )
+        self._fail(run, ended, info, f"{run.action_id} is not installed on {self.worker_name}")
+        return RunStatus.FAILED
 
     def settle_lost(self, run_id: str, number: int, error: BaseException) -> str:
         """Record an attempt whose process died or was killed (called in the main process)."""
@@ -117,13 +119,12 @@ class Executor:
         redactor: Redactor,
     ) -> dict[str, Any]:
         workspace = self._workspace(run.id, attempt.number)
-        workspace.mkdir(parents=True, exist_ok=True)
         context = run.context
         ctx = ActionContext(
             run_id=run.id,
             attempt=attempt.number,
             logger=run_logger(self.store, run.id, redactor),
-            workspace=workspace,
+            workspace_dir=workspace,
             checkpoints=RunCheckpoints(self.store, run.id),
             secrets=secrets,
             backstage=BackstageContext(
@@ -138,7 +139,8 @@ class Executor:
         try:
             return action.invoke(run.input, ctx)
         finally:
-            shutil.rmtree(workspace, ignore_errors=True)
+            if workspace.exists():  # created only if the action used it
+                shutil.rmtree(workspace, ignore_errors=True)
 
     def _workspace(self, run_id: str, number: int) -> Path:
         return self.workspace_root / f"{run_id}.{number}"

@@ -37,6 +37,15 @@ class Created:
 
 
 @dataclasses.dataclass(frozen=True)
+class Claim:
+    """What `RunStore.claim` did: `run` is set when this attempt now holds the run."""
+
+    outcome: str
+    run: Run | None = None
+    secrets: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
 class Settlement:
     """How an attempt ends: the run's next status, the fields to set, the event to append."""
 
@@ -84,7 +93,6 @@ class RunStore:
         index_keys = keys.run_indexes(run.action_id, run.context.owner, run.context.template_ref)
         created_ms = ms(run.created_at)
         cutoff_ms = created_ms - self.run_retention_s * 1000
-        fields = [item for pair in encode_run(run).items() for item in pair]
         reply = self.scripts.create(
             keys=[
                 keys.run(run.id),
@@ -102,7 +110,7 @@ class RunStore:
                 json.dumps(secrets) if secrets else "",
                 SECRETS_TTL_S,
                 cutoff_ms,
-                *fields,
+                json.dumps(encode_run(run)),
             ],
         )
         return Created(created=reply[0] == 1, run_id=reply[1], fingerprint=reply[2])
@@ -136,10 +144,10 @@ class RunStore:
         entries = self.redis.xrange(self.keys.events(run_id), min=f"0-{after + 1}", count=limit)
         return [decode_event(run_id, entry_id, fields) for entry_id, fields in entries or []]
 
-    def claim(self, run_id: str, attempt: Attempt) -> str:
-        """Move an open run to processing for `attempt`; 'claimed' or the reason it was not."""
+    def claim(self, run_id: str, attempt: Attempt) -> Claim:
+        """Move an open run to processing for `attempt`; the run and its secrets, or why not."""
         keys = self.keys
-        reply: str = self.scripts.claim(
+        reply = self.scripts.claim(
             keys=[
                 keys.run(run_id),
                 keys.attempts(run_id),
@@ -147,6 +155,7 @@ class RunStore:
                 keys.index("status", RunStatus.PROCESSING),
                 keys.events(run_id),
                 keys.event_seq(run_id),
+                keys.secrets(run_id),
             ],
             args=[
                 run_id,
@@ -157,7 +166,12 @@ class RunStore:
                 self.events_max_per_run,
             ],
         )
-        return reply
+        if not isinstance(reply, list):
+            return Claim(outcome=reply)
+        _, flat, secrets_json = reply
+        fields = dict(zip(flat[::2], flat[1::2], strict=True))
+        secrets = dict(json.loads(secrets_json)) if secrets_json else {}
+        return Claim(outcome="claimed", run=decode_run(fields), secrets=secrets)
 
     def settle(self, run_id: str, settlement: Settlement) -> bool:
         """End the processing attempt; False if that attempt no longer holds the run."""

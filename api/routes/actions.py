@@ -25,6 +25,7 @@ async def list_actions(client: ClientDep, settings: SettingsDep) -> list[ActionV
 @router.post(
     "/{actionId}/runs",
     status_code=202,
+    response_model=RunView,
     responses={
         200: {"model": RunView, "description": "Replayed, or ended within ?wait"},
         **error_responses(400, 404, 413, 422, 424, 503),
@@ -34,11 +35,10 @@ async def create_run(
     actionId: str,  # noqa: N803 - the path parameter's public name
     body: CreateRunBody,
     client: ClientDep,
-    response: Response,
     wait: WaitQuery = 0,
     fail_on_error: FailOnErrorQuery = True,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
-) -> RunView:
+) -> Response:
     """Start a run (202), or find the run that already holds the idempotency key (200)."""
     request = RunRequest(
         input=body.input,
@@ -54,6 +54,4 @@ async def create_run(
         # The run is accepted: if Redis fails during the wait, answer with what we know.
         with contextlib.suppress(StoreUnavailableError):
             run = await client.wait_for_end(run.id, wait)
-    return answer_create(
-        response, run, created=created.created, waited=wait > 0, fail_on_error=fail_on_error
-    )
+    return answer_create(run, created=created.created, waited=wait > 0, fail_on_error=fail_on_error)

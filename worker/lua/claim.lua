@@ -1,7 +1,8 @@
 -- Move an open run into processing for the given attempt, if that attempt is the next one.
--- KEYS: run, attempts, open index, processing index, events, event seq
+-- KEYS: run, attempts, open index, processing index, events, event seq, secrets
 -- ARGV: run id, attempt, now iso, attempt record json, log event body json, events cap
--- Returns 'claimed', or why not: 'missing', 'stale', or the run's current status.
+-- Returns {'claimed', run hash fields (flat), secrets json or ''}, or why not: 'missing',
+-- 'stale', or the run's current status.
 local state = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'startedAt')
 if not state[1] then return 'missing' end
 if state[1] ~= 'open' then return state[1] end
@@ -13,4 +14,4 @@ local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 if score then redis.call('ZADD', KEYS[4], score, ARGV[1]) end
 emit(KEYS[5], KEYS[6], 'log', ARGV[5], ARGV[3], ARGV[6])
-return 'claimed'
+return {'claimed', redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[7]) or ''}

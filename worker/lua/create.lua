@@ -1,7 +1,7 @@
 -- Record a new run, or return the run that already holds its idempotency key.
 -- KEYS: run, idempotency, secrets, status index, other indexes...
 -- ARGV: run id, fingerprint, created ms, idempotency ttl s, has key (1/0), secrets json or '',
---       secrets ttl s, index cutoff ms, then field/value pairs of the run hash.
+--       secrets ttl s, index cutoff ms, run hash fields as one JSON object of strings.
 if ARGV[5] == '1' then
   local existing = redis.call('HMGET', KEYS[2], 'runId', 'fingerprint')
   if existing[1] then
@@ -9,7 +9,10 @@ if ARGV[5] == '1' then
   end
 end
 local fields = {}
-for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
+for name, value in pairs(cjson.decode(ARGV[9])) do
+  fields[#fields + 1] = name
+  fields[#fields + 1] = value
+end
 redis.call('HSET', KEYS[1], unpack(fields))
 if ARGV[5] == '1' then
   redis.call('HSET', KEYS[2], 'runId', ARGV[1], 'fingerprint', ARGV[2])

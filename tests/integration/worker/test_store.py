@@ -64,9 +64,12 @@ def test_claim_moves_open_to_processing_once(store: RunStore) -> None:
     run = new_run()
     store.create(run, fingerprint="fp", key_digest=None, secrets={})
     # When attempt 1 is claimed twice (a duplicated message)
-    assert store.claim(run.id, attempt(1)) == "claimed"
-    assert store.claim(run.id, attempt(1)) == "processing"
-    # Then the run is processing, with attempt 1 recorded and a log event
+    first = store.claim(run.id, attempt(1))
+    assert first.outcome == "claimed"
+    assert store.claim(run.id, attempt(1)).outcome == "processing"
+    # Then the claim hands over the run, now processing, with attempt 1 recorded and a log event
+    assert first.run is not None and first.run.status == RunStatus.PROCESSING
+    assert first.run.input == run.input and first.secrets == {}
     claimed = store.get(run.id)
     assert claimed.status == RunStatus.PROCESSING
     assert [a.number for a in claimed.attempts] == [1]
@@ -79,8 +82,8 @@ def test_claim_moves_open_to_processing_once(store: RunStore) -> None:
 def test_claim_refuses_an_attempt_that_is_not_next(store: RunStore) -> None:
     run = new_run()
     store.create(run, fingerprint="fp", key_digest=None, secrets={})
-    assert store.claim(run.id, attempt(2)) == "stale"
-    assert store.claim("no-such-run", attempt(1)) == "missing"
+    assert store.claim(run.id, attempt(2)).outcome == "stale"
+    assert store.claim("no-such-run", attempt(1)).outcome == "missing"
 
 
 def test_settle_is_fenced_by_the_attempt(store: RunStore) -> None:
@@ -154,3 +157,9 @@ def test_discard_leaves_a_claimed_run(store: RunStore) -> None:
     store.claim(run.id, attempt(1))
     assert not store.discard(run, None)
     assert store.get(run.id).status == RunStatus.PROCESSING
+
+
+def test_claim_hands_over_the_secrets(store: RunStore) -> None:
+    run = new_run()
+    store.create(run, fingerprint="fp", key_digest=None, secrets={"token": "abcd1234"})
+    assert store.claim(run.id, attempt(1)).secrets == {"token": "abcd1234"}

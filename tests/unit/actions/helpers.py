@@ -27,7 +27,7 @@ def make_context(
         run_id="run-1",
         attempt=attempt,
         logger=logger,
-        workspace=tmp_path,
+        workspace_dir=tmp_path / "workspace",
         checkpoints=MemoryCheckpoints(),
         **changes,  # type: ignore[arg-type]
     )

@@ -42,3 +42,12 @@ def test_sleep_returns_early_when_cancelled(tmp_path: Path) -> None:
     ctx, _ = make_context(tmp_path)
     ctx.cancelled.set()
     assert ctx.sleep(30) is True
+
+
+def test_workspace_is_created_only_when_used(tmp_path: Path) -> None:
+    # Given an attempt's context
+    ctx, _ = make_context(tmp_path)
+    # Then its workspace does not exist until the action asks for it
+    assert not ctx.workspace_dir.exists()
+    (ctx.workspace / "file").write_text("x")
+    assert ctx.workspace_dir.is_dir()
