@@ -25,7 +25,7 @@ def create_bare_app(settings: ApiSettings) -> FastAPI:
     @app.post("/v1/actions/{actionId}/runs", status_code=202)
     async def create_run(actionId: str, body: dict[str, Any]) -> dict[str, str]:  # noqa: N803
         accepted = time.time()
-        result = await run_in_threadpool(noop.apply_async, args=[accepted], queue=QUEUE)
+        result = await run_in_threadpool(noop.apply_async, args=(accepted,), queue=QUEUE)
         return {"id": result.id, "actionId": actionId}
 
     return app

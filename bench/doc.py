@@ -11,8 +11,21 @@ from pathlib import Path
 
 import redis
 
+from bench.breakdown import Breakdown
+from bench.e2e import LOADED_ROUNDS
 from bench.profile import Summary
-from bench.report import HEADER, NOTES_MARKER, Results, markdown_table, table_rows, verdicts
+from bench.report import (
+    CPU_HEADER,
+    HEADER,
+    NOTES_MARKER,
+    STEP_HEADER,
+    Results,
+    cpu_rows,
+    markdown_table,
+    step_rows,
+    table_rows,
+    verdicts,
+)
 
 PACKAGES = ("celery", "kombu", "redis", "fastapi", "starlette", "uvicorn", "uvloop", "httptools")
 
@@ -46,31 +59,53 @@ def _method(r: Results) -> str:
   p50/p99 are request latencies seen by the load generator.
 - (b) end to end: API plus worker (`actionpool worker` vs `bench/plain.py`: same
   `celery_config`, same `worker_argv`: prefork, concurrency {c.worker_concurrency}, prefetch 1,
-  late ack, no gossip/mingle, log level INFO). The plain side is the bare endpoint of (a)
-  feeding a no-op task. {c.e2e_runs} runs sent by the closed loop: throughput = runs /
-  (last finished - first accepted). Then {c.paced_runs} runs paced at {c.paced_rate:g}/s
-  (below capacity, so no queueing) for dispatch latency = started - accepted:
-  pool `startedAt` of attempt 1 - run `createdAt`; plain: time at task start - time taken in
-  the endpoint just before `apply_async` (passed in the task's args; the task records it
-  with one RPUSH).
+  late ack, no gossip/mingle, log level INFO), both sides up at once. The plain side is the
+  bare endpoint of (a) feeding a no-op task; the pool runs `debug:log` (validates its input,
+  logs one line, returns it). {c.e2e_runs} runs per side, sent by the closed loop in
+  {LOADED_ROUNDS} bursts alternating plain, pool, plain, pool; throughput = runs / the bursts'
+  summed spans (first accepted to last finished). Then {c.paced_runs} runs paced at
+  {c.paced_rate:g}/s (below capacity, so no queueing) for dispatch latency = started -
+  accepted: pool `startedAt` of attempt 1 - run `createdAt`; plain: time at task start - time
+  taken in the endpoint just before `apply_async` (passed in the task's args; the task
+  records it with one RPUSH).
 - Target for dispatch p50 is checked on the paced batch; the loaded batch's dispatch
   figures mostly measure queueing behind the burst."""
 
 
-def _profiles(summaries: list[Summary], seconds: float) -> str:
+def _share_table(title: str, rows: list[tuple[str, float]], limit: int) -> str:
+    lines = [f"| {share:.1f}% | `{frame}` |" for frame, share in rows[:limit]]
+    return "\n".join([f"| {title} | function |", "|---|---|", *(lines or ["| - | none |"])])
+
+
+def _breakdown(b: Breakdown) -> str:
+    profiles = "\n\n".join(
+        f"cProfile of `{step}` ({b.calls} calls), inclusive share of the product's functions and"
+        f" of the library calls they make:\n\n{_share_table('share', rows, 14)}"
+        for step, rows in b.profiles.items()
+    )
+    return f"""\
+The same steps in one process, one thread, no server and no load generator
+(`bench/breakdown.py`, {b.calls} calls each, same Redis):
+
+{markdown_table(STEP_HEADER, step_rows(b))}
+
+{profiles}"""
+
+
+def _py_spy(summaries: list[Summary], seconds: float) -> str:
     if not summaries:
-        return "Not profiled (py-spy not found: `.venv/bin/pip install py-spy`, then re-run)."
+        return "No py-spy profile (not installed: `.venv/bin/pip install py-spy`, then re-run)."
     parts = [
-        f"py-spy, {seconds:g} s at 200 Hz under the closed-loop load, child processes included;"
-        " shares are of on-CPU samples (idle excluded). Raw folded stacks: bench/results/."
+        f"py-spy `--gil` of the pool's processes, {seconds:g} s at 200 Hz under the closed-loop"
+        " load once the measured parts are done (worker: children included, their GIL time adds"
+        " up). Shares are of the samples where a thread held the GIL, i.e. ran Python code;"
+        " raw folded stacks are in bench/results/."
     ]
     for s in summaries:
-        own = "\n".join(f"| {share:.1f}% | `{frame}` |" for frame, share in s.top_self)
-        product = "\n".join(f"| {share:.1f}% | `{frame}` |" for frame, share in s.top_product)
         parts.append(
-            f"### {s.name} ({s.samples} samples, ~{s.busy_cores:.2f} cores busy)\n\n"
-            f"| self | function |\n|---|---|\n{own}\n\n"
-            f"| inclusive | product function |\n|---|---|\n{product or '| - | none |'}"
+            f"**{s.name}**: GIL held {s.gil_busy:.2f} of the time ({s.samples} samples).\n\n"
+            f"{_share_table('self', s.top_self, 8)}\n\n"
+            f"{_share_table('inclusive', s.top_product, 10)}"
         )
     return "\n\n".join(parts)
 
@@ -85,8 +120,9 @@ def render(r: Results, seconds: float) -> str:
     return f"""\
 # Benchmarks
 
-Written by `make bench` (`.venv/bin/python -m bench.run`), last run {when}.
-Everything above the notes marker is regenerated; re-run rather than edit it.
+Written by `make bench` (`.venv/bin/python -m bench.run`; `--help` lists shorter settings
+and `--no-doc`). Everything above the notes marker is regenerated; re-run rather than edit it.
+Last run: {when}.
 
 ## Machine
 
@@ -106,9 +142,17 @@ Everything above the notes marker is regenerated; re-run rather than edit it.
 |---|---|---|---|
 {checks}
 
-## Profiles
+## Where the time goes
 
-{_profiles(r.profiles, seconds)}
+CPU ms per request (a) or per run (b: the loaded batch, sending and draining it), by
+process; `all` is every process on the machine and `cores busy` is all / wall time, out of
+{os.cpu_count()}:
+
+{markdown_table(CPU_HEADER, cpu_rows(r))}
+
+{_breakdown(r.breakdown)}
+
+{_py_spy(r.profiles, seconds)}
 
 """
 

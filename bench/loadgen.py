@@ -30,6 +30,7 @@ class Results:
     statuses: dict[int, int] = dataclasses.field(default_factory=dict)
     first_sent: float = 0.0
     last_answered: float = 0.0
+    warmup_requests: int = 0
 
     def record(self, status: int, started: float, answered: float) -> None:
         self.latencies_s.append(answered - started)
@@ -86,6 +87,7 @@ async def closed_loop_connection(
     try:
         while time.perf_counter() < warmup_until:
             await exchange(reader, writer, raw)
+            results.warmup_requests += 1
         while budget.take():
             started = time.perf_counter()
             status = await exchange(reader, writer, raw)
@@ -150,11 +152,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def generate(args: argparse.Namespace) -> dict[str, object]:
     host, port, raw = build_request(args.url, args.body.encode())
     loop = closed_loop if args.rate <= 0 else open_loop
+    cpu_before = time.process_time()
     results = await loop(args, host, port, raw)
     elapsed = results.last_answered - results.first_sent
     return {
         "requests": len(results.latencies_s),
         "elapsed_s": elapsed,
+        "warmup_requests": results.warmup_requests,
+        "cpu_s": time.process_time() - cpu_before,
         "statuses": results.statuses,
         "latencies_s": results.latencies_s,
     }
@@ -165,10 +170,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         import uvloop
 
-        runner = uvloop.run
+        print(json.dumps(uvloop.run(generate(args))))
     except ImportError:
-        runner = asyncio.run
-    print(json.dumps(runner(generate(args))))
+        print(json.dumps(asyncio.run(generate(args))))
 
 
 if __name__ == "__main__":

@@ -48,7 +48,8 @@ class Timing:
 
 @dataclasses.dataclass(frozen=True)
 class Drained:
-    """What a batch of runs did end to end."""
+    """What batches of runs did end to end: runs / the batches' summed spans (first accepted
+    to last finished), and the dispatch latency (started - accepted) of every run."""
 
     runs: int
     failed: int
@@ -56,12 +57,13 @@ class Drained:
     dispatch: Dist
 
     @classmethod
-    def of(cls, timings: list[Timing], failed: int = 0) -> Drained:
-        span = max(t.finished for t in timings) - min(t.accepted for t in timings)
+    def of(cls, batches: list[list[Timing]], failed: int = 0) -> Drained:
+        spans = [max(t.finished for t in b) - min(t.accepted for t in b) for b in batches if b]
+        timings = [t for batch in batches for t in batch]
         return cls(
             runs=len(timings),
             failed=failed,
-            per_s=len(timings) / span if span > 0 else math.nan,
+            per_s=len(timings) / sum(spans) if sum(spans) > 0 else math.nan,
             dispatch=Dist.of_seconds(t.started - t.accepted for t in timings),
         )
 
@@ -87,7 +89,8 @@ class PoolRuns:
         self.keys = Keys(prefix)
 
     def ids(self) -> set[str]:
-        return {m.decode() for m in self.client.zrange(self.keys.index("all"), 0, -1)}
+        members: list[bytes] = self.client.zrange(self.keys.index("all"), 0, -1)  # type: ignore[assignment]
+        return {m.decode() for m in members}
 
     def ended(self) -> int:
         pipe = self.client.pipeline(transaction=False)

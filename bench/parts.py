@@ -1,5 +1,5 @@
-"""The four measured parts: enqueue (pool API vs bare endpoint) and end to end (pool vs
-plain Celery), each with its own processes and its own key prefix on the same Redis."""
+"""What every measured part shares (settings, its own processes, port and key prefix on the
+same Redis, the load generator), and (a) enqueue: the pool's API vs the bare endpoint."""
 
 from __future__ import annotations
 
@@ -8,24 +8,20 @@ import json
 import os
 import subprocess
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import redis
 
-from bench.measure import Dist, Drained, PlainRuns, PoolRuns, wait_for
+from bench.cpu import CpuMeter, CpuUse
+from bench.measure import Dist, Drained
 from bench.procs import PYTHON, Group, delete_prefix, free_port, group, wait_for_http, wait_for_log
 from bench.profile import Profiler
 
 ACTION = "debug:log"
 PATH = f"/v1/actions/{ACTION}/runs"
 POOL_API = [PYTHON, "-m", "api.cli", "api"]
-POOL_WORKER = [PYTHON, "-m", "api.cli", "worker"]
 BARE_API = [PYTHON, "-m", "bench.bare_api"]
-PLAIN_WORKER = [PYTHON, "-m", "bench.plain"]
-WARMUP_RUNS = 40
-DRAIN_TIMEOUT_S = 180.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +31,7 @@ class Config:
     connections: int = 16
     warmup_s: float = 2.0
     duration_s: float = 20.0
-    e2e_runs: int = 3000
+    e2e_runs: int = 6000
     paced_rate: float = 50.0
     paced_runs: int = 600
     worker_concurrency: int = 4
@@ -47,12 +43,17 @@ class Enqueue:
     requests: int
     per_s: float
     latency: Dist
+    cpu: CpuUse
+    cpu_requests: int
+    """Requests the CPU was spent on (the warm-up's included)."""
 
 
 @dataclasses.dataclass(frozen=True)
 class EndToEnd:
     loaded: Drained
     paced: Drained
+    cpu: CpuUse
+    """CPU spent on the loaded batch (sending and draining it)."""
 
 
 class Part:
@@ -65,6 +66,7 @@ class Part:
         self.port = free_port()
         self.redis = redis.Redis.from_url(config.redis_url)
         self.url = f"http://127.0.0.1:{self.port}{PATH}"
+        self.pids: dict[str, int] = {}
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ACTIONPOOL_")}
@@ -82,11 +84,13 @@ class Part:
     def start_api(self, procs: Group, argv: list[str]) -> subprocess.Popen[bytes]:
         proc = procs.start(f"{self.name}-api", argv)
         wait_for_http(self.port, proc)
+        self.pids["api"] = proc.pid
         return proc
 
     def start_worker(self, procs: Group, argv: list[str]) -> subprocess.Popen[bytes]:
         proc = procs.start(f"{self.name}-worker", argv)
         wait_for_log(self.config.out_dir / f"{self.name}-worker.log", " ready.", proc)
+        self.pids["worker"] = proc.pid
         return proc
 
     def load(self, *args: str) -> dict[str, Any]:
@@ -112,22 +116,28 @@ class Part:
     def paced(self) -> dict[str, Any]:
         return self.load(f"--rate={self.config.paced_rate}", f"--requests={self.config.paced_runs}")
 
+    def meter(self) -> CpuMeter:
+        return CpuMeter(self.redis, self.pids)
+
     def cleanup(self) -> None:
         delete_prefix(self.redis, self.prefix)
 
 
-def enqueue(config: Config, name: str, api: list[str]) -> Enqueue:
+def enqueue(config: Config, name: str, api: list[str], profile: bool = False) -> Enqueue:
     """(a) The API alone (no worker): closed loop for the configured duration."""
     part = Part(config, name)
     try:
         with group(config.out_dir, part.env()) as procs:
             proc = part.start_api(procs, api)
+            meter = part.meter()
+            meter.start()
             result = part.load(
                 f"--concurrency={config.connections}",
                 f"--warmup={config.warmup_s}",
                 f"--duration={config.duration_s}",
             )
-            if config.profiler:
+            cpu = meter.stop(result["cpu_s"])
+            if config.profiler and profile:
                 config.profiler.record({name: proc.pid}, part.for_seconds)
     finally:
         part.cleanup()
@@ -135,54 +145,6 @@ def enqueue(config: Config, name: str, api: list[str]) -> Enqueue:
         requests=result["requests"],
         per_s=result["requests"] / result["elapsed_s"],
         latency=Dist.of_seconds(result["latencies_s"]),
+        cpu=cpu,
+        cpu_requests=result["requests"] + result["warmup_requests"],
     )
-
-
-Batch = Callable[[Callable[[], object], int], Drained]
-"""Send runs (the callable), wait until `n` more ended, return what they did."""
-
-
-def end_to_end(
-    config: Config, part: Part, argv: tuple[list[str], list[str]], batch: Batch
-) -> EndToEnd:
-    """(b) API and worker: warm up, a closed-loop burst (throughput), a paced batch (latency)."""
-    try:
-        with group(config.out_dir, part.env()) as procs:
-            api = part.start_api(procs, argv[0])
-            worker = part.start_worker(procs, argv[1])
-            batch(lambda: part.closed(WARMUP_RUNS), WARMUP_RUNS)
-            loaded = batch(lambda: part.closed(config.e2e_runs), config.e2e_runs)
-            paced = batch(part.paced, config.paced_runs)
-            if config.profiler:
-                targets = {f"{part.name}-api": api.pid, f"{part.name}-worker": worker.pid}
-                config.profiler.record(targets, part.for_seconds)
-    finally:
-        part.cleanup()
-    return EndToEnd(loaded=loaded, paced=paced)
-
-
-def pool_end_to_end(config: Config) -> EndToEnd:
-    part = Part(config, "e2e-pool")
-    runs = PoolRuns(part.redis, part.prefix)
-    seen: set[str] = set()
-
-    def batch(send: Callable[[], object], n: int) -> Drained:
-        send()
-        wait_for(runs.ended, len(seen) + n, DRAIN_TIMEOUT_S)
-        ids = runs.ids() - seen
-        seen.update(ids)
-        return Drained.of(*runs.timings(ids))
-
-    return end_to_end(config, part, (POOL_API, POOL_WORKER), batch)
-
-
-def plain_end_to_end(config: Config) -> EndToEnd:
-    part = Part(config, "e2e-plain")
-    runs = PlainRuns(part.redis, part.prefix)
-
-    def batch(send: Callable[[], object], n: int) -> Drained:
-        send()
-        wait_for(runs.ended, n, DRAIN_TIMEOUT_S)
-        return Drained.of(runs.take())
-
-    return end_to_end(config, part, (BARE_API, PLAIN_WORKER), batch)

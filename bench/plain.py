@@ -34,7 +34,7 @@ def create_plain_app(settings: PoolSettings) -> tuple[Celery, Task[Any, Any]]:
     key = done_key(settings.key_prefix)
     clients: dict[str, Redis] = {}
 
-    @app.task(name=NOOP_TASK, acks_late=True, reject_on_worker_lost=True)
+    @app.task(name=NOOP_TASK, acks_late=True, reject_on_worker_lost=True, shared=False)
     def noop(accepted: float) -> None:
         """Does nothing but record when it started (one RPUSH, the measuring cost)."""
         started = time.time()

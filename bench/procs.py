@@ -89,7 +89,7 @@ def wait_for_http(port: int, proc: subprocess.Popen[bytes], timeout_s: float = 3
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
         time.sleep(0.05)
@@ -103,7 +103,7 @@ def wait_for_log(
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args} exited with {proc.returncode}; see {path}")
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}; see {path}")
         if text in path.read_text(errors="replace"):
             return
         time.sleep(0.05)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 RATE_HZ = 200
 PRODUCT_DIRS = ("api/", "worker/", "actions/")
+ENTRY_FRAMES = ("<module> ", "main ")
+"""Process entry frames: they hold every sample, so they say nothing."""
 
 
 def find_py_spy() -> str | None:
@@ -23,11 +25,11 @@ def find_py_spy() -> str | None:
 
 @dataclasses.dataclass(frozen=True)
 class Summary:
-    """Where the on-CPU samples of one process (tree) went."""
+    """Where the samples holding the GIL of one process (tree) went."""
 
     name: str
     samples: int
-    busy_cores: float
+    gil_busy: float
     top_self: list[tuple[str, float]]
     top_product: list[tuple[str, float]]
 
@@ -45,8 +47,8 @@ def summarise(name: str, folded: str, seconds: float, top: int = 12) -> Summary:
     total = 0
     for line in folded.splitlines():
         stack, _, count_text = line.rpartition(" ")
-        if not stack:
-            continue
+        if not stack or not count_text.isdigit():
+            continue  # a stack py-spy could not read whole
         count = int(count_text)
         frames = [_frame_name(f) for f in stack.split(";") if " (" in f]
         total += count
@@ -55,12 +57,16 @@ def summarise(name: str, folded: str, seconds: float, top: int = 12) -> Summary:
         if frames:
             own[frames[-1]] += count
     share = 100 / total if total else 0.0
-    product = [f for f in inclusive if any(d in f for d in PRODUCT_DIRS)]
+    product = [
+        f
+        for f in inclusive
+        if f.rpartition(" (")[2].startswith(PRODUCT_DIRS) and not f.startswith(ENTRY_FRAMES)
+    ]
     product.sort(key=lambda f: -inclusive[f])
     return Summary(
         name=name,
         samples=total,
-        busy_cores=total / (RATE_HZ * seconds) if seconds else 0.0,
+        gil_busy=total / (RATE_HZ * seconds) if seconds else 0.0,
         top_self=[(f, n * share) for f, n in own.most_common(top)],
         top_product=[(f, inclusive[f] * share) for f in product[:top]],
     )
@@ -91,7 +97,7 @@ class Profiler:
         path = self.out_dir / f"profile-{name}.txt"
         argv = [
             self.py_spy, "record", "--pid", str(pid), "--duration", str(int(self.seconds)),
-            "--rate", str(RATE_HZ), "--format", "raw", "--function", "--nonblocking",
+            "--rate", str(RATE_HZ), "--format", "raw", "--function", "--gil", "--nonblocking",
             "--subprocesses", "--output", str(path),
         ]  # fmt: skip
         log = (self.out_dir / f"profile-{name}.log").open("wb")

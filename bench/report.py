@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from bench.breakdown import Breakdown
+from bench.cpu import CpuUse
 from bench.measure import Drained
 from bench.parts import Config, EndToEnd, Enqueue
 from bench.profile import Summary
@@ -23,6 +25,7 @@ class Results:
     pool: Enqueue
     plain_e2e: EndToEnd
     pool_e2e: EndToEnd
+    breakdown: Breakdown
     profiles: list[Summary]
 
 
@@ -76,6 +79,25 @@ def table_rows(r: Results) -> list[list[str]]:
 
 
 HEADER = ["part", "side", "throughput", "n", "p50 ms", "p99 ms"]
+CPU_HEADER = ["part", "side", "api", "worker", "redis", "loadgen", "all", "cores busy"]
+CPU_PROCS = ("api", "worker", "redis", "loadgen", "machine")
+
+
+def _cpu_row(part: str, side: str, cpu: CpuUse, count: int) -> list[str]:
+    per = cpu.ms_per(count)
+    cells = [f"{per[name]:.2f}" if name in per else "-" for name in CPU_PROCS]
+    return [part, side, *cells, f"{cpu.cores_busy():.2f}"]
+
+
+def cpu_rows(r: Results) -> list[list[str]]:
+    """CPU ms per request (a) or per run (b, the loaded batch) of each process."""
+    enqueue, loaded = "(a) enqueue", "(b) end to end, loaded"
+    return [
+        _cpu_row(enqueue, "bare", r.bare.cpu, r.bare.cpu_requests),
+        _cpu_row(enqueue, "pool", r.pool.cpu, r.pool.cpu_requests),
+        _cpu_row(loaded, "plain Celery", r.plain_e2e.cpu, r.plain_e2e.loaded.runs),
+        _cpu_row(loaded, "pool", r.pool_e2e.cpu, r.pool_e2e.loaded.runs),
+    ]
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -84,11 +106,28 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def print_report(r: Results) -> None:
-    rows = [HEADER, *table_rows(r)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+def print_table(header: list[str], body: list[list[str]]) -> None:
+    rows = [header, *body]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
     print()
+
+
+STEP_HEADER = ["step (CPU per call, in-process)", "plain us", "pool us", "pool extra us"]
+
+
+def step_rows(b: Breakdown) -> list[list[str]]:
+    return [
+        [s.name, f"{s.plain_us:.0f}", f"{s.pool_us:.0f}", f"{s.pool_us - s.plain_us:+.0f}"]
+        for s in b.steps
+    ]
+
+
+def print_report(r: Results) -> None:
+    print_table(HEADER, table_rows(r))
+    print("CPU ms per request (a) / per run (b):")
+    print_table(CPU_HEADER, cpu_rows(r))
+    print_table(STEP_HEADER, step_rows(r.breakdown))
     for v in verdicts(r):
         print(f"{v.name}: {v.value} (target {v.target}): {'met' if v.met else 'MISSED'}")

@@ -14,15 +14,10 @@ from pathlib import Path
 
 import redis
 
+from bench.breakdown import breakdown
 from bench.doc import machine, write_doc
-from bench.parts import (
-    BARE_API,
-    POOL_API,
-    Config,
-    enqueue,
-    plain_end_to_end,
-    pool_end_to_end,
-)
+from bench.e2e import end_to_end
+from bench.parts import BARE_API, POOL_API, Config, enqueue
 from bench.profile import Profiler, find_py_spy
 from bench.report import Results, print_report
 from worker.settings import DEFAULT_REDIS_URL
@@ -63,18 +58,19 @@ def build_config(args: argparse.Namespace) -> Config:
 
 
 def measure(config: Config) -> Results:
-    steps = "(a) bare endpoint", "(a) pool API", "(b) plain Celery", "(b) pool"
     print(f"bench: logs and raw data in {config.out_dir}", flush=True)
-    print(f"bench: {steps[0]}", flush=True)
+    print("bench: (a) enqueue, bare endpoint", flush=True)
     bare = enqueue(config, "enqueue-bare", BARE_API)
-    print(f"bench: {steps[1]}", flush=True)
-    pool = enqueue(config, "enqueue-pool", POOL_API)
-    print(f"bench: {steps[2]}", flush=True)
-    plain_e2e = plain_end_to_end(config)
-    print(f"bench: {steps[3]}", flush=True)
-    pool_e2e = pool_end_to_end(config)
+    print("bench: (a) enqueue, pool API", flush=True)
+    pool = enqueue(config, "enqueue-pool", POOL_API, profile=True)
+    print("bench: (b) end to end, plain Celery and pool", flush=True)
+    plain_e2e, pool_e2e = end_to_end(config)
+    print("bench: in-process breakdown", flush=True)
+    split = breakdown(config.redis_url, config.out_dir / "workspaces")
     profiles = config.profiler.summaries if config.profiler else []
-    return Results(config, machine(config.redis_url), bare, pool, plain_e2e, pool_e2e, profiles)
+    return Results(
+        config, machine(config.redis_url), bare, pool, plain_e2e, pool_e2e, split, profiles
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
