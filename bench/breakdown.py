@@ -154,8 +154,10 @@ def _measure(settings: ApiSettings, calls: int) -> Breakdown:
     client = PoolClient.from_settings(settings, registry)
     request = RunRequest(input={"message": "x"}, context=RunContext(), secrets={})
 
+    loop = asyncio.new_event_loop()  # the client's async Redis lives on one loop
+
     def create() -> str:
-        return client.create_run(ACTION, request).run.id
+        return loop.run_until_complete(client.create_run(ACTION, request)).run.id
 
     publish = Step(
         "publish: `apply_async` / `PoolClient.create_run`",
@@ -179,4 +181,6 @@ def _measure(settings: ApiSettings, calls: int) -> Breakdown:
         "PoolClient.create_run": create_profile,
         "run_attempt": product_shares(attempt, calls),
     }
+    loop.run_until_complete(client.close())
+    loop.close()
     return Breakdown(calls, steps, profiles)

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import anyio.to_thread
 from pydantic import ValidationError
 from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -39,6 +40,7 @@ from worker.records import (
     decode_run,
     now,
 )
+from worker.scripts import Scripts
 from worker.settings import PoolSettings
 from worker.store import Created, RunStore
 
@@ -105,6 +107,7 @@ class PoolClient:
         self.keys = store.keys
         self.dispatcher = dispatcher
         self.aredis = aredis
+        self.scripts = Scripts.register(aredis)
         self.socket_timeout_s = socket_timeout_s
 
     @classmethod
@@ -123,10 +126,11 @@ class PoolClient:
     def actions(self) -> list[Action[Any, Any]]:
         return list(self.registry)
 
-    def create_run(self, action_id: str, request: RunRequest) -> CreatedRun:
+    async def create_run(self, action_id: str, request: RunRequest) -> CreatedRun:
         """Validate, record atomically under the idempotency key, then dispatch attempt 1.
 
-        Blocking (Redis and the broker): the API calls it in a worker thread.
+        The record is written from the event loop; only the broker publish (blocking, in
+        Celery) goes to a worker thread.
         """
         action = self.registry.get(action_id)
         normalised = _validate(action, request)
@@ -144,28 +148,29 @@ class PoolClient:
             queue=action.queue,
             created_at=now(),
         )
+        call = self.store.create_call(
+            run, fingerprint=print_, key_digest=key_digest, secrets=request.secrets
+        )
         with store_errors():
-            created = self.store.create(
-                run, fingerprint=print_, key_digest=key_digest, secrets=request.secrets
-            )
+            created = Created.of(await self.scripts.create(keys=call.keys, args=call.args))
         if not created.created:
-            return self._replay(created, print_, key)
+            return await self._replay(created, print_, key)
         try:
-            self.dispatcher.dispatch(run.id, action, attempt=1)
+            await anyio.to_thread.run_sync(self.dispatcher.dispatch, run.id, action, 1)
         except StoreUnavailableError:
+            call = self.store.discard_call(run, key_digest)
             with contextlib.suppress(RedisError):
-                self.store.discard(run, key_digest)
+                await self.scripts.discard(keys=call.keys, args=call.args)
             raise
         return CreatedRun(run, created=True)
 
-    def _replay(self, created: Created, print_: str, key: str | None) -> CreatedRun:
+    async def _replay(self, created: Created, print_: str, key: str | None) -> CreatedRun:
         if created.fingerprint != print_:
             raise IdempotencyKeyReusedError(
                 f"idempotency key {key!r} was used for run {created.run_id} "
                 "with a different action, input, context or dryRun"
             )
-        with store_errors():
-            return CreatedRun(self.store.get(created.run_id), created=False)
+        return CreatedRun(await self.get_run(created.run_id), created=False)
 
     async def get_run(self, run_id: str) -> Run:
         check_run_id(run_id)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from importlib.resources import files
+from typing import Any
 
 from redis import Redis
-from redis.commands.core import Script
+from redis.asyncio import Redis as AsyncRedis
+from redis.commands.core import AsyncScript, Script
 
 
 def _source(name: str) -> str:
@@ -14,20 +16,28 @@ def _source(name: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True)
-class Scripts:
-    """Every state-changing script, registered on one Redis client."""
+class ScriptCall:
+    """The keys and arguments of one script call, built once for a sync or an async client."""
 
-    create: Script
-    discard: Script
-    claim: Script
-    settle: Script
-    append_event: Script
+    keys: list[str]
+    args: list[str | int]
+
+
+@dataclasses.dataclass(frozen=True)
+class Scripts:
+    """Every state-changing script, registered on one Redis client (sync or asyncio)."""
+
+    create: Any
+    discard: Any
+    claim: Any
+    settle: Any
+    append_event: Any
 
     @classmethod
-    def register(cls, client: Redis) -> Scripts:
+    def register(cls, client: Redis | AsyncRedis) -> Scripts:
         library = _source("_lib")
 
-        def load(name: str, with_library: bool = False) -> Script:
+        def load(name: str, with_library: bool = False) -> Script | AsyncScript:
             source = f"{library}\n{_source(name)}" if with_library else _source(name)
             return client.register_script(source)
 

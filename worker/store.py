@@ -23,7 +23,7 @@ from worker.records import (
     ms,
     now,
 )
-from worker.scripts import Scripts
+from worker.scripts import ScriptCall, Scripts
 from worker.settings import PoolSettings
 
 
@@ -34,6 +34,11 @@ class Created:
     created: bool
     run_id: str
     fingerprint: str
+
+    @classmethod
+    def of(cls, reply: list[Any]) -> Created:
+        """From the `create` script's reply `[1 if created, run id, fingerprint]`."""
+        return cls(created=reply[0] == 1, run_id=reply[1], fingerprint=reply[2])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,21 +90,19 @@ class RunStore:
             events_max_per_run=settings.events_max_per_run,
         )
 
-    def create(
+    def create_call(
         self, run: Run, *, fingerprint: str, key_digest: str | None, secrets: dict[str, str]
-    ) -> Created:
-        """Record a new run atomically, unless its idempotency key already names a run."""
+    ) -> ScriptCall:
+        """The `create` script call that records `run` unless its key already names a run."""
         keys = self.keys
-        index_keys = keys.run_indexes(run.action_id, run.context.owner, run.context.template_ref)
         created_ms = ms(run.created_at)
-        cutoff_ms = created_ms - self.run_retention_s * 1000
-        reply = self.scripts.create(
+        return ScriptCall(
             keys=[
                 keys.run(run.id),
                 keys.idempotency(key_digest) if key_digest else keys.run(run.id),
                 keys.secrets(run.id),
                 keys.index("status", RunStatus.OPEN),
-                *index_keys,
+                *keys.run_indexes(run.action_id, run.context.owner, run.context.template_ref),
             ],
             args=[
                 run.id,
@@ -109,27 +112,38 @@ class RunStore:
                 "1" if key_digest else "0",
                 json.dumps(secrets) if secrets else "",
                 SECRETS_TTL_S,
-                cutoff_ms,
+                created_ms - self.run_retention_s * 1000,
                 json.dumps(encode_run(run)),
             ],
         )
-        return Created(created=reply[0] == 1, run_id=reply[1], fingerprint=reply[2])
 
-    def discard(self, run: Run, key_digest: str | None) -> bool:
-        """Remove a run no worker has touched (its dispatch failed)."""
+    def discard_call(self, run: Run, key_digest: str | None) -> ScriptCall:
+        """The `discard` script call that removes a run no worker has touched."""
         keys = self.keys
-        index_keys = keys.run_indexes(run.action_id, run.context.owner, run.context.template_ref)
-        reply = self.scripts.discard(
+        return ScriptCall(
             keys=[
                 keys.run(run.id),
                 keys.idempotency(key_digest) if key_digest else keys.run(run.id),
                 keys.secrets(run.id),
                 keys.index("status", RunStatus.OPEN),
-                *index_keys,
+                *keys.run_indexes(run.action_id, run.context.owner, run.context.template_ref),
             ],
             args=[run.id],
         )
-        return bool(reply)
+
+    def create(
+        self, run: Run, *, fingerprint: str, key_digest: str | None, secrets: dict[str, str]
+    ) -> Created:
+        """Record a new run atomically, unless its idempotency key already names a run."""
+        call = self.create_call(
+            run, fingerprint=fingerprint, key_digest=key_digest, secrets=secrets
+        )
+        return Created.of(self.scripts.create(keys=call.keys, args=call.args))
+
+    def discard(self, run: Run, key_digest: str | None) -> bool:
+        """Remove a run no worker has touched (its dispatch failed)."""
+        call = self.discard_call(run, key_digest)
+        return bool(self.scripts.discard(keys=call.keys, args=call.args))
 
     def get(self, run_id: str) -> Run:
         pipe = self.redis.pipeline(transaction=True)

@@ -6,7 +6,6 @@ import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
-from starlette.concurrency import run_in_threadpool
 
 from actions.errors import StoreUnavailableError
 from api.deps import ClientDep, SettingsDep
@@ -48,7 +47,7 @@ async def create_run(
         body_key=body.idempotency_key,
         header_key=idempotency_key,
     )
-    created = await run_in_threadpool(client.create_run, actionId, request)
+    created = await client.create_run(actionId, request)
     run = created.run
     if wait > 0:
         # The run is accepted: if Redis fails during the wait, answer with what we know.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import AsyncIterator
 
 import pytest
 import redis
@@ -21,6 +22,8 @@ from worker.execution import Executor
 from worker.records import Attempt, RunContext, RunStatus, now
 from worker.settings import PoolSettings
 from worker.store import RunStore
+
+pytestmark = pytest.mark.anyio
 
 
 class TokenInput(ActionModel):
@@ -49,9 +52,9 @@ def _create(n: int) -> str:
 
 
 @pytest.fixture
-def pool(
+async def pool(
     settings: PoolSettings, store: RunStore, registry: Registry, dispatcher: Dispatcher
-) -> tuple[PoolClient, Executor]:
+) -> AsyncIterator[tuple[PoolClient, Executor]]:
     registry.register(checkpointed)
     client = PoolClient(
         registry,
@@ -68,20 +71,26 @@ def pool(
         workspace_root=settings.workspace_root,
         rng=random.Random(0),
     )
-    return client, executor
+    yield client, executor
+    await client.aredis.aclose()
 
 
-def start(client: PoolClient, action_id: str, input: dict, secrets: dict | None = None) -> str:  # type: ignore[type-arg]
+async def start(
+    client: PoolClient,
+    action_id: str,
+    input: dict,  # type: ignore[type-arg]
+    secrets: dict[str, str] | None = None,
+) -> str:
     request = RunRequest(input=input, context=RunContext(), secrets=secrets or {})
-    return client.create_run(action_id, request).run.id
+    return (await client.create_run(action_id, request)).run.id
 
 
-def test_successful_attempt_completes_the_run(
+async def test_successful_attempt_completes_the_run(
     pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker
 ) -> None:
     client, executor = pool
     # Given a run whose first attempt was dispatched
-    run_id = start(client, "debug:log", {"message": "hello"})
+    run_id = await start(client, "debug:log", {"message": "hello"})
     assert broker.task_args() == [[run_id, 1]]
     # When the attempt runs
     assert executor.run_attempt(run_id, 1) == "completed"
@@ -92,13 +101,13 @@ def test_successful_attempt_completes_the_run(
     assert store.events(run_id)[-1].body["output"] == {"message": "hello"}
 
 
-def test_failed_attempt_is_retried_and_checkpoints_are_kept(
+async def test_failed_attempt_is_retried_and_checkpoints_are_kept(
     pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker, settings: PoolSettings
 ) -> None:
     client, executor = pool
     CREATED.clear()
     # Given a run that creates two things behind checkpoints and fails on attempt 1
-    run_id = start(client, "test:checkpointed", {"steps": 2}, secrets={"token": "tok-123456"})
+    run_id = await start(client, "test:checkpointed", {"steps": 2}, secrets={"token": "tok-123456"})
     # When attempt 1 fails
     assert executor.run_attempt(run_id, 1) == "retrying"
     # Then attempt 2 is dispatched with a delay and the run is open again
@@ -120,11 +129,11 @@ def test_failed_attempt_is_retried_and_checkpoints_are_kept(
     assert not list(settings.workspace_root.iterdir())
 
 
-def test_last_failed_attempt_fails_the_run(
+async def test_last_failed_attempt_fails_the_run(
     pool: tuple[PoolClient, Executor], store: RunStore
 ) -> None:
     client, executor = pool
-    run_id = start(client, "debug:fail", {"failAttempts": 5})
+    run_id = await start(client, "debug:fail", {"failAttempts": 5})
     outcomes = [executor.run_attempt(run_id, n) for n in (1, 2, 3)]
     assert outcomes == ["retrying", "retrying", "failed"]
     run = store.get(run_id)
@@ -137,22 +146,22 @@ def test_last_failed_attempt_fails_the_run(
     )
 
 
-def test_non_retryable_error_fails_at_attempt_one(
+async def test_non_retryable_error_fails_at_attempt_one(
     pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker
 ) -> None:
     client, executor = pool
-    run_id = start(client, "debug:fail", {"mode": "nonRetryable"})
+    run_id = await start(client, "debug:fail", {"mode": "nonRetryable"})
     assert executor.run_attempt(run_id, 1) == "failed"
     assert store.get(run_id).attempt == 1
     assert broker.task_args() == [[run_id, 1]]
 
 
-def test_duplicate_delivery_does_not_run_twice(
+async def test_duplicate_delivery_does_not_run_twice(
     pool: tuple[PoolClient, Executor], store: RunStore
 ) -> None:
     client, executor = pool
     # Given a run whose attempt 1 completed
-    run_id = start(client, "debug:log", {"message": "once"})
+    run_id = await start(client, "debug:log", {"message": "once"})
     assert executor.run_attempt(run_id, 1) == "completed"
     before = (store.get(run_id), store.events(run_id))
     # When the same message (or a stale later one) is delivered again
@@ -162,12 +171,12 @@ def test_duplicate_delivery_does_not_run_twice(
     assert (store.get(run_id), store.events(run_id)) == before
 
 
-def test_action_missing_on_the_worker_fails_the_run_clearly(
+async def test_action_missing_on_the_worker_fails_the_run_clearly(
     pool: tuple[PoolClient, Executor], store: RunStore, registry: Registry
 ) -> None:
     client, executor = pool
     # Given a run of an action this worker does not have
-    run_id = start(client, "test:checkpointed", {"steps": 1}, secrets={"token": "tok-123456"})
+    run_id = await start(client, "test:checkpointed", {"steps": 1}, secrets={"token": "tok-123456"})
     executor.registry = Registry(a for a in registry if a.id != "test:checkpointed")
     # When its attempt is delivered here
     assert executor.run_attempt(run_id, 1) == "failed"
@@ -178,12 +187,12 @@ def test_action_missing_on_the_worker_fails_the_run_clearly(
     assert store.secrets(run_id) == {}
 
 
-def test_lost_attempt_counts_toward_max_attempts(
+async def test_lost_attempt_counts_toward_max_attempts(
     pool: tuple[PoolClient, Executor], store: RunStore
 ) -> None:
     client, executor = pool
     # Given a run whose attempt 1 was claimed by a process that then died
-    run_id = start(client, "debug:log", {"message": "x"})
+    run_id = await start(client, "debug:log", {"message": "x"})
     store.claim(run_id, Attempt(number=1, worker="w1", started_at=now()))
     # When the main process records the loss
     outcome = executor.settle_lost(run_id, 1, WorkerLostError("killed"))
@@ -193,12 +202,12 @@ def test_lost_attempt_counts_toward_max_attempts(
     assert store.get(run_id).attempts[0].error.name == "WorkerLostError"  # type: ignore[union-attr]
 
 
-def test_secrets_stay_out_of_the_run_its_events_and_its_messages(
+async def test_secrets_stay_out_of_the_run_its_events_and_its_messages(
     pool: tuple[PoolClient, Executor], store: RunStore, broker: Broker, redis_url: str
 ) -> None:
     client, executor = pool
     # Given a run started with a secret
-    run_id = start(client, "debug:log", {"message": "x"}, secrets={"token": "abcd-secret"})
+    run_id = await start(client, "debug:log", {"message": "x"}, secrets={"token": "abcd-secret"})
     raw = redis.Redis.from_url(redis_url, decode_responses=True)
     messages = json.dumps(broker.messages())
     # When it has run
