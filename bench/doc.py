@@ -53,8 +53,9 @@ def _method(r: Results) -> str:
   {c.connections} connections, or open loop at a fixed rate.
 - APIs: `actionpool api` and `bench/bare_api.py` run with the same `uvicorn.run` arguments
   (1 worker, access log off, uvloop + httptools). Both routes are `async def` and publish
-  from starlette's thread pool (`run_in_threadpool`); the bare one only calls
-  `apply_async` on a Celery app built from the pool's `celery_config`.
+  from the same anyio thread pool (`run_in_threadpool` / `anyio.to_thread.run_sync`); the
+  bare one only calls `apply_async` on a Celery app built from the pool's `celery_config`,
+  the pool first records the run with one Lua call from the event loop (redis.asyncio).
 - (a) enqueue: no worker running; {c.warmup_s:g} s warm-up, then {c.duration_s:g} s measured;
   p50/p99 are request latencies seen by the load generator.
 - (b) end to end: API plus worker (`actionpool worker` vs `bench/plain.py`: same
