@@ -40,8 +40,13 @@ def api() -> None:
     """Serve the HTTP API (uvicorn)."""
     settings = load_settings()
     load_registry(settings)  # refuse to start on a bad override, with the reason
+    serve("api.app:app_from_env", settings)
+
+
+def serve(factory: str, settings: ApiSettings) -> None:
+    """uvicorn with the pool's server settings, for an app factory given by import path."""
     uvicorn.run(
-        "api.app:app_from_env",
+        factory,
         factory=True,
         host=settings.api_host,
         port=settings.api_port,

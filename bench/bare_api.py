@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from api.cli import serve
 from api.settings import ApiSettings
 from bench.plain import QUEUE, create_plain_app
 
@@ -37,17 +37,8 @@ def app_from_env() -> FastAPI:
 
 
 def main() -> None:
-    """Same `uvicorn.run` arguments as `actionpool api` (api/cli.py)."""
-    settings = ApiSettings()
-    uvicorn.run(
-        "bench.bare_api:app_from_env",
-        factory=True,
-        host=settings.api_host,
-        port=settings.api_port,
-        workers=settings.api_workers,
-        log_level="info",
-        access_log=False,
-    )
+    """Served exactly like `actionpool api` (`api.cli.serve`)."""
+    serve("bench.bare_api:app_from_env", ApiSettings())
 
 
 if __name__ == "__main__":

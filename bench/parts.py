@@ -13,9 +13,10 @@ from typing import Any
 
 import redis
 
+from api.devstack import free_port
 from bench.cpu import CpuMeter, CpuUse
 from bench.measure import Dist, Drained
-from bench.procs import PYTHON, Group, delete_prefix, free_port, group, wait_for_http, wait_for_log
+from bench.procs import PYTHON, Group, delete_prefix, group, wait_for_http, wait_for_log
 from bench.profile import Profiler
 
 ACTION = "debug:log"

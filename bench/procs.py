@@ -19,13 +19,6 @@ PYTHON = sys.executable
 STOP_GRACE_S = 10.0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def delete_prefix(client: redis.Redis, prefix: str) -> int:
     """SCAN + DEL every key under the prefix; returns how many were deleted."""
     deleted = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import threading
 import time
@@ -14,7 +15,7 @@ import redis
 
 from api.devstack import free_port, redis_server_binary
 from tests.e2e.conftest import Pool, pool_env
-from tests.e2e.processes import start_api
+from tests.e2e.processes import Service, start_api
 
 ERROR_KEYS = {"error", "request", "response"}
 JSON = {"content-type": "application/json"}
@@ -188,14 +189,29 @@ def private_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         server.wait()
 
 
-def test_unreachable_redis_is_a_503_with_retry_after(
+@dataclasses.dataclass
+class LonelyApi:
+    """An API (no worker) on a private Redis that the test may stop."""
+
+    base: str
+    api: Service
+    redis_server: subprocess.Popen[bytes]
+
+
+@pytest.fixture
+def lonely_api(
     private_redis: tuple[str, subprocess.Popen[bytes]], log_dir: Path
-) -> None:
-    # Given an API whose private Redis is then stopped
+) -> Iterator[LonelyApi]:
     url, server = private_redis
-    env = pool_env(url, "ap503:")
+    env = pool_env(url, "aplonely:")
     api = start_api(env, log_dir)
-    base = f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}"
+    yield LonelyApi(f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}", api, server)
+    api.stop()
+
+
+def test_unreachable_redis_is_a_503_with_retry_after(lonely_api: LonelyApi) -> None:
+    # Given an API whose private Redis is then stopped
+    base, server = lonely_api.base, lonely_api.redis_server
     assert httpx.get(f"{base}/readyz").status_code == 200
     server.terminate()
     server.wait(10)
@@ -212,19 +228,15 @@ def test_unreachable_redis_is_a_503_with_retry_after(
     assert "unavailable" in body["error"]["message"]
     assert elapsed_s < 10, elapsed_s
     assert_backstage_error(ready, 503, "StoreUnavailableError")
-    assert "Traceback" not in api.log()
-    api.stop()
+    assert "Traceback" not in lonely_api.api.log()
 
 
 def test_redis_lost_during_a_wait_still_answers_with_the_accepted_run(
-    private_redis: tuple[str, subprocess.Popen[bytes]], log_dir: Path
+    lonely_api: LonelyApi,
 ) -> None:
     # Given an API (no worker: the run stays open) and a caller waiting for a run
-    url, server = private_redis
-    env = pool_env(url, "apwait:")
-    api = start_api(env, log_dir)
-    base = f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}"
-    threading.Timer(1.0, server.terminate).start()
+    base = lonely_api.base
+    threading.Timer(1.0, lonely_api.redis_server.terminate).start()
     # When Redis goes away during the wait
     response = httpx.post(
         f"{base}/v1/actions/debug:log/runs?wait=20", json={"input": {"message": "x"}}, timeout=40
@@ -233,7 +245,6 @@ def test_redis_lost_during_a_wait_still_answers_with_the_accepted_run(
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "open"
     assert response.headers["Location"] == f"/v1/runs/{response.json()['id']}"
-    api.stop()
 
 
 def _wait_ping(url: str) -> None:
