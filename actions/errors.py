@@ -7,7 +7,8 @@
     │   │   └── OutputValidationError  the action returned output that violates its output model
     │   ├── ActionTimeoutError         an attempt passed its soft or hard time limit
     │   ├── ActionCancelledError       the action stopped because its run was cancelled (final)
-    │   └── WorkerLostError            the process running the attempt died (killed, OOM)
+    │   ├── WorkerLostError            the process running the attempt died (killed, OOM)
+    │   └── LeaseLostError             the attempt no longer holds its run (a newer one replaced it)
     ├── RegistryError                  problems with the set of known actions
     │   ├── UnknownActionError         no action has the requested id
     │   ├── DuplicateActionError       two actions claim the same id
@@ -19,7 +20,8 @@
     │   ├── DryRunNotSupportedError    dryRun was asked of an action that does not support it
     │   ├── IdempotencyKeyReusedError  an idempotency key came back with a different payload
     │   ├── PayloadTooLargeError       the body is larger than the configured limit
-    │   └── RunNotFoundError           no run has the requested id
+    │   ├── RunNotFoundError           no run has the requested id
+    │   └── RunAlreadyEndedError       cancel was asked of a run that already completed or failed
     ├── RunEndedUnsuccessfullyError    a waited-for run ended failed or cancelled
     └── StoreUnavailableError          Redis (store or broker) cannot be reached
 
@@ -74,6 +76,10 @@ class WorkerLostError(ActionError):
     """Recorded when the process running an attempt died without reporting back."""
 
 
+class LeaseLostError(ActionError):
+    """Raised inside an attempt whose lease passed to a newer attempt: it must stop."""
+
+
 class RegistryError(ActionPoolError):
     """Raised for problems with the set of registered actions."""
 
@@ -124,6 +130,10 @@ class PayloadTooLargeError(RequestError):
 
 class RunNotFoundError(RequestError):
     """Raised when no run has the requested id."""
+
+
+class RunAlreadyEndedError(RequestError):
+    """Raised when cancellation is asked of a run that already completed or failed."""
 
 
 class RunEndedUnsuccessfullyError(ActionPoolError):

@@ -82,7 +82,7 @@ def list_actions() -> None:
     registry = load_registry(settings)
     table = Table("id", "queue", "timeout s", "soft s", "attempts", "dry run", "description")
     for action in registry:
-        limits = time_limits_of(action, settings.visibility_timeout_s)
+        limits = time_limits_of(action)
         table.add_row(
             action.id,
             action.queue,

@@ -52,8 +52,8 @@ class ActionView(ApiModel):
     queue: str
 
     @classmethod
-    def of(cls, action: Action[Any, Any], visibility_timeout_s: float) -> ActionView:
-        limits = time_limits_of(action, visibility_timeout_s)
+    def of(cls, action: Action[Any, Any]) -> ActionView:
+        limits = time_limits_of(action)
         return cls(
             id=action.id,
             description=action.description,

@@ -21,6 +21,7 @@ from actions.errors import (
     DryRunNotSupportedError,
     IdempotencyKeyReusedError,
     InputValidationError,
+    RunAlreadyEndedError,
     RunNotFoundError,
     StoreUnavailableError,
 )
@@ -112,9 +113,7 @@ class PoolClient:
 
     @classmethod
     def from_settings(cls, settings: PoolSettings, registry: Registry) -> PoolClient:
-        dispatcher = Dispatcher(
-            create_celery_app(settings), visibility_timeout_s=settings.visibility_timeout_s
-        )
+        dispatcher = Dispatcher(create_celery_app(settings))
         return cls(
             registry,
             RunStore.from_settings(settings),
@@ -171,6 +170,19 @@ class PoolClient:
                 "with a different action, input, context or dryRun"
             )
         return CreatedRun(await self.get_run(created.run_id), created=False)
+
+    async def cancel_run(self, run_id: str) -> Run:
+        """Cancel a run: an open run ends `cancelled` now; a processing one is asked to stop
+        (its heartbeat relays the request). Cancelling a cancelled run changes nothing."""
+        check_run_id(run_id)
+        call = self.store.cancel_call(run_id)
+        with store_errors():
+            outcome = await self.scripts.cancel(keys=call.keys, args=call.args)
+        if outcome == "missing":
+            raise RunNotFoundError(f"No run with id {run_id!r}")
+        if outcome not in ("cancelled", "requested"):
+            raise RunAlreadyEndedError(f"run {run_id} already ended {outcome}: nothing to cancel")
+        return await self.get_run(run_id)
 
     async def get_run(self, run_id: str) -> Run:
         check_run_id(run_id)

@@ -17,14 +17,13 @@ from worker.policy import time_limits_of
 class Dispatcher:
     """Publishes attempt messages. Only ids travel in messages: never input or secrets."""
 
-    def __init__(self, celery: Celery, *, visibility_timeout_s: float) -> None:
+    def __init__(self, celery: Celery) -> None:
         self.celery = celery
-        self.visibility_timeout_s = visibility_timeout_s
 
     def dispatch(
         self, run_id: str, action: Action[Any, Any], attempt: int, countdown_s: float = 0.0
     ) -> None:
-        limits = time_limits_of(action, self.visibility_timeout_s)
+        limits = time_limits_of(action)
         try:
             self.celery.send_task(
                 TASK_NAME,

@@ -5,39 +5,58 @@ The Celery task and its request hooks are thin shells over `run_attempt` and `se
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from actions.action import Action
 from actions.context import ActionContext, BackstageContext
-from actions.errors import ActionPoolError, ActionTimeoutError, UnknownActionError
+from actions.errors import (
+    ActionPoolError,
+    ActionTimeoutError,
+    LeaseLostError,
+    UnknownActionError,
+)
 from actions.registry import Registry
+from worker import outcomes
 from worker.dispatch import Dispatcher
+from worker.heartbeat import Heartbeat
+from worker.leases import Leases
 from worker.policy import decide_retry
-from worker.records import Attempt, ErrorInfo, Run, RunStatus, iso, now
+from worker.records import Attempt, ErrorInfo, Run, RunStatus, now
 from worker.redaction import Redactor
 from worker.runlog import run_logger
-from worker.store import RunStore, Settlement
+from worker.store import RunStore
 
 log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    """How often a running attempt heartbeats, and how long a cancelled one may take to stop."""
+
+    heartbeat_interval_s: float = 2.0
+    cancel_grace_s: float = 10.0
 
 
 class RunCheckpoints:
     """The `CheckpointStore` of one run, in Redis."""
 
-    def __init__(self, store: RunStore, run_id: str) -> None:
+    def __init__(self, store: RunStore, run_id: str, attempt: int) -> None:
         self.store = store
         self.run_id = run_id
+        self.attempt = attempt
 
     def load(self, key: str) -> str | None:
         return self.store.load_checkpoint(self.run_id, key)
 
     def save(self, key: str, value_json: str) -> None:
-        self.store.save_checkpoint(self.run_id, key, value_json)
+        if not self.store.save_checkpoint(self.run_id, self.attempt, key, value_json):
+            raise LeaseLostError(f"attempt {self.attempt} no longer holds run {self.run_id}")
 
 
 def error_info(error: BaseException, redactor: Redactor) -> ErrorInfo:
@@ -54,10 +73,15 @@ class Executor:
         *,
         worker_name: str,
         workspace_root: Path,
+        timing: Timing,
         timeout_errors: tuple[type[BaseException], ...] = (),
+        on_grace_expired: Callable[[], None] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.store = store
+        self.leases = Leases(store)
+        self.timing = timing
+        self.on_grace_expired = on_grace_expired
         self.registry = registry
         self.dispatcher = dispatcher
         self.worker_name = worker_name
@@ -79,7 +103,8 @@ class Executor:
             return self._fail_unrunnable(run, attempt, exc)
         redactor = Redactor(claim.secrets.values())
         try:
-            output = self._invoke(run, action, attempt, claim.secrets, redactor)
+            with self._heartbeat(run.id, number) as heartbeat:
+                output = self._invoke(run, action, attempt, claim.secrets, redactor, heartbeat)
         except self.timeout_errors:
             error: BaseException = ActionTimeoutError(
                 f"attempt {number} passed its soft time limit"
@@ -92,12 +117,16 @@ class Executor:
         return self._settle_failure(run, action, attempt, error_info(error, redactor), error)
 
     def _fail_unrunnable(self, run: Run, attempt: Attempt, error: ActionPoolError) -> str:
-        info = error_info(error, Redactor(()))
-        ended = attempt.model_copy(
-            update={"finished_at": now(), "status": RunStatus.FAILED, "error": info}
-        )
-        self._fail(run, ended, info, f"{run.action_id} is not installed on {self.worker_name}")
+        reason = f"{run.action_id} is not installed on {self.worker_name}"
+        self.store.settle(run.id, outcomes.failed(attempt, error_info(error, Redactor(())), reason))
         return RunStatus.FAILED
+
+    def recover(self, run_id: str, error: BaseException) -> str:
+        """Settle the processing attempt of a run whose lease expired (the sweep's call)."""
+        run = self.store.get(run_id)
+        if run.status != RunStatus.PROCESSING:
+            return "stale"
+        return self.settle_lost(run_id, run.attempt, error)
 
     def settle_lost(self, run_id: str, number: int, error: BaseException) -> str:
         """Record an attempt whose process died or was killed (called in the main process)."""
@@ -117,6 +146,7 @@ class Executor:
         attempt: Attempt,
         secrets: dict[str, str],
         redactor: Redactor,
+        heartbeat: Heartbeat,
     ) -> dict[str, Any]:
         workspace = self._workspace(run.id, attempt.number)
         context = run.context
@@ -125,7 +155,7 @@ class Executor:
             attempt=attempt.number,
             logger=run_logger(self.store, run.id, redactor),
             workspace_dir=workspace,
-            checkpoints=RunCheckpoints(self.store, run.id),
+            checkpoints=RunCheckpoints(self.store, run.id, attempt.number),
             secrets=secrets,
             backstage=BackstageContext(
                 template_ref=context.template_ref,
@@ -135,6 +165,7 @@ class Executor:
                 user_ref=context.user_ref,
             ),
             dry_run=run.dry_run,
+            cancelled=heartbeat.cancelled,
         )
         try:
             return action.invoke(run.input, ctx)
@@ -142,25 +173,21 @@ class Executor:
             if workspace.exists():  # created only if the action used it
                 shutil.rmtree(workspace, ignore_errors=True)
 
+    def _heartbeat(self, run_id: str, number: int) -> Heartbeat:
+        return Heartbeat(
+            self.leases,
+            run_id,
+            number,
+            interval_s=self.timing.heartbeat_interval_s,
+            cancel_grace_s=self.timing.cancel_grace_s,
+            on_grace_expired=self.on_grace_expired,
+        )
+
     def _workspace(self, run_id: str, number: int) -> Path:
         return self.workspace_root / f"{run_id}.{number}"
 
     def _complete(self, run: Run, attempt: Attempt, output: dict[str, Any]) -> None:
-        finished = now()
-        settlement = Settlement(
-            status=RunStatus.COMPLETED,
-            attempt=attempt.model_copy(
-                update={"finished_at": finished, "status": RunStatus.COMPLETED}
-            ),
-            fields={"output": json.dumps(output), "finishedAt": iso(finished)},
-            event_type="completion",
-            event_body={
-                "message": "Run completed with status: completed",
-                "status": RunStatus.COMPLETED,
-                "output": output,
-            },
-        )
-        if not self.store.settle(run.id, settlement):
+        if not self.store.settle(run.id, outcomes.completed(attempt, output)):
             log.warning("run %s attempt %d no longer held; output dropped", run.id, attempt.number)
 
     def _settle_failure(
@@ -171,6 +198,9 @@ class Executor:
         info: ErrorInfo,
         error: BaseException,
     ) -> str:
+        if self.store.cancel_requested(run.id):
+            self.store.settle(run.id, outcomes.cancelled(attempt))
+            return RunStatus.CANCELLED
         decision = decide_retry(
             error,
             attempt=attempt.number,
@@ -178,43 +208,9 @@ class Executor:
             policy=action.retry,
             rng=self.rng,
         )
-        ended = attempt.model_copy(
-            update={"finished_at": now(), "status": RunStatus.FAILED, "error": info}
-        )
-        if decision.retry:
-            self._retry(run, action, ended, info, decision.delay_s)
-            return "retrying"
-        self._fail(run, ended, info, decision.reason)
-        return RunStatus.FAILED
-
-    def _retry(
-        self, run: Run, action: Action[Any, Any], ended: Attempt, info: ErrorInfo, delay_s: float
-    ) -> None:
-        """Back to `open`, then the next attempt on the queue after the backoff."""
-        message = (
-            f"Attempt {ended.number} failed with {info.name}: {info.message}; "
-            f"retrying in {delay_s:.1f} s"
-        )
-        retry = Settlement(
-            status=RunStatus.OPEN,
-            attempt=ended,
-            event_type="log",
-            event_body={"message": message, "level": "warning"},
-        )
-        if self.store.settle(run.id, retry):
-            self.dispatcher.dispatch(run.id, action, ended.number + 1, delay_s)
-
-    def _fail(self, run: Run, ended: Attempt, info: ErrorInfo, reason: str) -> None:
-        finished = ended.finished_at or now()
-        failed = Settlement(
-            status=RunStatus.FAILED,
-            attempt=ended,
-            fields={"error": info.model_dump_json(), "finishedAt": iso(finished)},
-            event_type="completion",
-            event_body={
-                "message": f"Run completed with status: failed ({reason})",
-                "status": RunStatus.FAILED,
-                "error": info.model_dump(),
-            },
-        )
-        self.store.settle(run.id, failed)
+        if not decision.retry:
+            self.store.settle(run.id, outcomes.failed(attempt, info, decision.reason))
+            return RunStatus.FAILED
+        if self.store.settle(run.id, outcomes.retrying(attempt, info, decision.delay_s)):
+            self.dispatcher.dispatch(run.id, action, attempt.number + 1, decision.delay_s)
+        return "retrying"

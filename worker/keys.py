@@ -42,6 +42,15 @@ class Keys:
         """String: the run's secrets as JSON, deleted when the run ends."""
         return f"{self.prefix}run:{run_id}:secrets"
 
+    def lease(self, run_id: str) -> str:
+        """String: the attempt number holding the run; expires unless heartbeats renew it."""
+        return f"{self.prefix}run:{run_id}:lease"
+
+    @property
+    def sweep_lock(self) -> str:
+        """String: held by the one worker running the recovery sweep."""
+        return f"{self.prefix}sweep-lock"
+
     def idempotency(self, key_digest: str) -> str:
         """Hash {runId, fingerprint}, kept for the idempotency retention window."""
         return f"{self.prefix}idem:{key_digest}"

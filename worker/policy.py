@@ -9,8 +9,6 @@ from typing import Any
 from actions.action import Action, RetryPolicy
 from actions.errors import ActionCancelledError, NonRetryableActionError
 
-VISIBILITY_MARGIN_S = 30.0
-"""A hard time limit stays this far below the broker's visibility timeout."""
 DEFAULT_SOFT_FRACTION = 0.9
 """Without a declared soft limit, the soft limit is this fraction of the hard one."""
 
@@ -58,21 +56,18 @@ class TimeLimits:
     hard_s: float
 
 
-def resolve_time_limits(
-    timeout_s: float, soft_timeout_s: float | None, *, visibility_timeout_s: float
-) -> TimeLimits:
+def resolve_time_limits(timeout_s: float, soft_timeout_s: float | None) -> TimeLimits:
     """The soft and hard limits of one attempt.
 
-    The hard limit is the action's `timeout_s`, kept below the broker's visibility timeout so
-    a running message is never handed to a second worker. The soft limit is the declared one
-    (or 90% of the hard one), and always below the hard limit.
+    The hard limit is the action's `timeout_s`. It may exceed the broker's visibility
+    timeout: a message redelivered while its attempt runs finds the run leased and does not
+    run it again. The soft limit is the declared one (or the hard one), capped at 90 % of the
+    hard limit so the action has time to clean up before it is killed.
     """
-    hard_s = min(timeout_s, visibility_timeout_s - VISIBILITY_MARGIN_S)
+    hard_s = timeout_s
     soft_s = soft_timeout_s if soft_timeout_s is not None else hard_s * DEFAULT_SOFT_FRACTION
     return TimeLimits(soft_s=min(soft_s, hard_s * DEFAULT_SOFT_FRACTION), hard_s=hard_s)
 
 
-def time_limits_of(action: Action[Any, Any], visibility_timeout_s: float) -> TimeLimits:
-    return resolve_time_limits(
-        action.timeout_s, action.soft_timeout_s, visibility_timeout_s=visibility_timeout_s
-    )
+def time_limits_of(action: Action[Any, Any]) -> TimeLimits:
+    return resolve_time_limits(action.timeout_s, action.soft_timeout_s)

@@ -81,6 +81,7 @@ class Run(CamelModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     last_heartbeat_at: datetime | None = None
+    cancel_requested_at: datetime | None = None
     attempts: list[Attempt] = Field(default_factory=list)
 
 

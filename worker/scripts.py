@@ -32,6 +32,9 @@ class Scripts:
     claim: Any
     settle: Any
     append_event: Any
+    renew: Any
+    checkpoint: Any
+    cancel: Any
 
     @classmethod
     def register(cls, client: Redis | AsyncRedis) -> Scripts:
@@ -47,4 +50,7 @@ class Scripts:
             claim=load("claim", with_library=True),
             settle=load("settle", with_library=True),
             append_event=load("append_event", with_library=True),
+            renew=load("renew"),
+            checkpoint=load("checkpoint"),
+            cancel=load("cancel", with_library=True),
         )

@@ -33,7 +33,19 @@ class PoolSettings(BaseSettings):
     )
     events_max_per_run: int = Field(default=10_000, ge=100)
     visibility_timeout_s: int = Field(
-        default=3600, ge=60, description="Broker redelivery timeout of unacknowledged messages"
+        default=3600, ge=1, description="Broker redelivery timeout of unacknowledged messages"
+    )
+    heartbeat_interval_s: float = Field(
+        default=2.0, gt=0, description="How often a running attempt renews its lease"
+    )
+    lease_ttl_s: float = Field(
+        default=10.0, gt=0, description="A lease not renewed for this long has expired"
+    )
+    sweep_interval_s: float = Field(
+        default=5.0, gt=0, description="How often workers look for runs whose lease expired"
+    )
+    cancel_grace_s: float = Field(
+        default=10.0, ge=0, description="How long a cancelled attempt may take to stop"
     )
     worker_concurrency: int = Field(default=4, ge=1)
     worker_queues: list[str] = Field(
@@ -50,7 +62,9 @@ class PoolSettings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _runs_outlive_keys(self) -> PoolSettings:
+    def _consistent(self) -> PoolSettings:
         if self.run_retention_s < self.idempotency_retention_s:
             raise ValueError("run_retention_s must be at least idempotency_retention_s")
+        if self.lease_ttl_s <= 2 * self.heartbeat_interval_s:
+            raise ValueError("lease_ttl_s must exceed two heartbeat intervals")
         return self

@@ -41,6 +41,9 @@ class Created:
         return cls(created=reply[0] == 1, run_id=reply[1], fingerprint=reply[2])
 
 
+CANCELLED_BEFORE_START = {"message": "Run cancelled before it started", "status": "cancelled"}
+
+
 @dataclasses.dataclass(frozen=True)
 class Claim:
     """What `RunStore.claim` did: `run` is set when this attempt now holds the run."""
@@ -72,6 +75,7 @@ class RunStore:
         idempotency_retention_s: int,
         run_retention_s: int,
         events_max_per_run: int,
+        lease_ttl_s: float,
     ) -> None:
         self.redis = redis
         self.keys = keys
@@ -79,6 +83,7 @@ class RunStore:
         self.idempotency_retention_s = idempotency_retention_s
         self.run_retention_s = run_retention_s
         self.events_max_per_run = events_max_per_run
+        self.lease_ttl_ms = int(lease_ttl_s * 1000)
 
     @classmethod
     def from_settings(cls, settings: PoolSettings) -> RunStore:
@@ -88,6 +93,7 @@ class RunStore:
             idempotency_retention_s=settings.idempotency_retention_s,
             run_retention_s=settings.run_retention_s,
             events_max_per_run=settings.events_max_per_run,
+            lease_ttl_s=settings.lease_ttl_s,
         )
 
     def create_call(
@@ -170,6 +176,7 @@ class RunStore:
                 keys.events(run_id),
                 keys.event_seq(run_id),
                 keys.secrets(run_id),
+                keys.lease(run_id),
             ],
             args=[
                 run_id,
@@ -178,6 +185,7 @@ class RunStore:
                 attempt.model_dump_json(),
                 json.dumps({"message": f"Attempt {attempt.number} started on {attempt.worker}"}),
                 self.events_max_per_run,
+                self.lease_ttl_ms,
             ],
         )
         if not isinstance(reply, list):
@@ -202,6 +210,7 @@ class RunStore:
                 keys.event_seq(run_id),
                 keys.secrets(run_id),
                 keys.checkpoints(run_id),
+                keys.lease(run_id),
             ],
             args=[
                 run_id,
@@ -234,5 +243,43 @@ class RunStore:
         value = self.redis.hget(self.keys.checkpoints(run_id), key)
         return None if value is None else str(value)
 
-    def save_checkpoint(self, run_id: str, key: str, value_json: str) -> None:
-        self.redis.hset(self.keys.checkpoints(run_id), key, value_json)
+    def save_checkpoint(self, run_id: str, attempt: int, key: str, value_json: str) -> bool:
+        """Save a checkpoint of `attempt`; False if that attempt no longer holds the run."""
+        reply = self.scripts.checkpoint(
+            keys=[self.keys.run(run_id), self.keys.checkpoints(run_id)],
+            args=[attempt, key, value_json],
+        )
+        return bool(reply)
+
+    def cancel_requested(self, run_id: str) -> bool:
+        return bool(self.redis.hexists(self.keys.run(run_id), "cancelRequestedAt"))
+
+    def cancel(self, run_id: str) -> str:
+        """Cancel a run: 'cancelled' (it was open, or already cancelled), 'requested' (it is
+        processing), 'missing', or the status it had already ended with."""
+        call = self.cancel_call(run_id)
+        reply: str = self.scripts.cancel(keys=call.keys, args=call.args)
+        return reply
+
+    def cancel_call(self, run_id: str) -> ScriptCall:
+        keys = self.keys
+        return ScriptCall(
+            keys=[
+                keys.run(run_id),
+                keys.index("status", RunStatus.OPEN),
+                keys.index("status", RunStatus.CANCELLED),
+                keys.events(run_id),
+                keys.event_seq(run_id),
+                keys.secrets(run_id),
+                keys.attempts(run_id),
+                keys.checkpoints(run_id),
+            ],
+            args=[
+                run_id,
+                iso(now()),
+                self.events_max_per_run,
+                self.run_retention_s,
+                json.dumps(CANCELLED_BEFORE_START),
+                json.dumps({"message": "Cancellation requested", "level": "warning"}),
+            ],
+        )

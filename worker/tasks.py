@@ -55,7 +55,13 @@ def register_run_task(app: Celery, executor: Executor) -> Task[Any, Any]:
     """Register `actionpool.run_attempt` on the app, bound to this executor."""
     request_class = type("BoundRunAttemptRequest", (RunAttemptRequest,), {"executor": executor})
 
-    @app.task(name=TASK_NAME, Request=request_class, acks_late=True, reject_on_worker_lost=True)
+    @app.task(
+        name=TASK_NAME,
+        Request=request_class,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        shared=False,  # bound to this app's executor, never to another app's
+    )
     def run_attempt(run_id: str, attempt: int) -> str:
         return executor.run_attempt(run_id, attempt)
 

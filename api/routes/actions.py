@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from actions.errors import StoreUnavailableError
-from api.deps import ClientDep, SettingsDep
+from api.deps import ClientDep
 from api.outcome import FailOnErrorQuery, WaitQuery, answer_create
 from api.schemas import ActionView, CreateRunBody, RunView, error_responses
 from worker.client import RunRequest
@@ -17,8 +17,8 @@ router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
 
 @router.get("", responses=error_responses(503))
-async def list_actions(client: ClientDep, settings: SettingsDep) -> list[ActionView]:
-    return [ActionView.of(a, settings.visibility_timeout_s) for a in client.actions()]
+async def list_actions(client: ClientDep) -> list[ActionView]:
+    return [ActionView.of(a) for a in client.actions()]
 
 
 @router.post(

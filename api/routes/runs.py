@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import ClientDep
-from api.outcome import FailOnErrorQuery, WaitQuery, raise_if_unsuccessful
+from api.outcome import FailOnErrorQuery, WaitQuery, raise_if_unsuccessful, run_response
 from api.schemas import RunView, error_responses
-from worker.records import RunEvent
+from worker.records import RunEvent, RunStatus
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
@@ -29,6 +29,25 @@ async def get_run(
     view = RunView.of(run)
     raise_if_unsuccessful(view, waited=wait > 0, fail_on_error=fail_on_error)
     return view
+
+
+@router.post(
+    "/{runId}/cancel",
+    status_code=202,
+    response_model=RunView,
+    responses={
+        200: {"model": RunView, "description": "Cancelled"},
+        **error_responses(404, 409, 503),
+    },
+)
+async def cancel_run(
+    runId: str,  # noqa: N803 - the path parameter's public name
+    client: ClientDep,
+) -> Response:
+    """Cancel a run: 200 once it is `cancelled`, 202 while a processing run is stopping."""
+    run = await client.cancel_run(runId)
+    status = 200 if run.status == RunStatus.CANCELLED else 202
+    return run_response(RunView.of(run), status)
 
 
 @router.get("/{runId}/events", responses=error_responses(404, 422, 503))

@@ -36,9 +36,7 @@ def registry() -> Registry:
 
 @pytest.fixture
 def dispatcher(settings: PoolSettings) -> Dispatcher:
-    return Dispatcher(
-        create_celery_app(settings), visibility_timeout_s=settings.visibility_timeout_s
-    )
+    return Dispatcher(create_celery_app(settings))
 
 
 class Broker:

@@ -1,6 +1,8 @@
--- Move an open run into processing for the given attempt, if that attempt is the next one.
--- KEYS: run, attempts, open index, processing index, events, event seq, secrets
--- ARGV: run id, attempt, now iso, attempt record json, log event body json, events cap
+-- Move an open run into processing for the given attempt, if that attempt is the next one,
+-- and give that attempt the run's lease (value: the attempt number, the fencing token).
+-- KEYS: run, attempts, open index, processing index, events, event seq, secrets, lease
+-- ARGV: run id, attempt, now iso, attempt record json, log event body json, events cap,
+--       lease ttl ms
 -- Returns {'claimed', run hash fields (flat), secrets json or ''}, or why not: 'missing',
 -- 'stale', or the run's current status.
 local state = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'startedAt')
@@ -10,6 +12,7 @@ if tonumber(state[2]) + 1 ~= tonumber(ARGV[2]) then return 'stale' end
 redis.call('HSET', KEYS[1], 'status', 'processing', 'attempt', ARGV[2], 'lastHeartbeatAt', ARGV[3])
 if not state[3] then redis.call('HSET', KEYS[1], 'startedAt', ARGV[3]) end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
+redis.call('SET', KEYS[8], ARGV[2], 'PX', ARGV[7])
 local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 if score then redis.call('ZADD', KEYS[4], score, ARGV[1]) end

@@ -18,7 +18,7 @@ from tests.integration.conftest import Broker
 from worker.client import PoolClient, RunRequest
 from worker.connection import connect_async
 from worker.dispatch import Dispatcher
-from worker.execution import Executor
+from worker.execution import Executor, Timing
 from worker.records import Attempt, RunContext, RunStatus, now
 from worker.settings import PoolSettings
 from worker.store import RunStore
@@ -69,6 +69,7 @@ async def pool(
         dispatcher,
         worker_name="w1",
         workspace_root=settings.workspace_root,
+        timing=Timing(heartbeat_interval_s=0.1, cancel_grace_s=1),
         rng=random.Random(0),
     )
     yield client, executor

@@ -1,0 +1,54 @@
+"""Leases: which attempt holds a run, kept alive by heartbeats; and the recovery sweep's lock.
+
+A lease is `run:{id}:lease` = the attempt number (the fencing token), with a TTL. `claim.lua`
+takes it, `settle.lua` drops it, `renew.lua` extends it. A run in `processing` without a lease
+belongs to an attempt whose worker stopped heartbeating: the sweep recovers it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+from worker.records import RunStatus, iso, now
+from worker.store import RunStore
+
+SWEEP_BATCH = 500
+"""Processing runs looked at per sweep."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Renewal:
+    held: bool
+    """False once another attempt holds the run (or the run ended): this attempt must stop."""
+    cancel_requested: bool
+
+
+class Leases:
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+        self.keys = store.keys
+        self.owner = uuid.uuid4().hex
+
+    def renew(self, run_id: str, attempt: int) -> Renewal:
+        """Extend `attempt`'s lease and record the heartbeat; say if cancellation was asked."""
+        held, cancel = self.store.scripts.renew(
+            keys=[self.keys.lease(run_id), self.keys.run(run_id)],
+            args=[attempt, self.store.lease_ttl_ms, iso(now())],
+        )
+        return Renewal(held=bool(held), cancel_requested=bool(cancel))
+
+    def expired(self) -> list[str]:
+        """Runs in `processing` whose lease has expired (their worker stopped heartbeating)."""
+        redis = self.store.redis
+        index = self.keys.index("status", RunStatus.PROCESSING)
+        run_ids = [str(run_id) for run_id in redis.zrange(index, 0, SWEEP_BATCH - 1)]
+        pipe = redis.pipeline(transaction=False)
+        for run_id in run_ids:
+            pipe.exists(self.keys.lease(run_id))
+        return [run_id for run_id, alive in zip(run_ids, pipe.execute(), strict=True) if not alive]
+
+    def take_sweep_turn(self, ttl_s: float) -> bool:
+        """True if this process sweeps now: one worker per `ttl_s`, whichever asks first."""
+        lock = self.keys.sweep_lock
+        return bool(self.store.redis.set(lock, self.owner, nx=True, px=int(ttl_s * 1000)))

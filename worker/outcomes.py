@@ -1,0 +1,68 @@
+"""How an attempt ends, as data: the `Settlement` each outcome writes (pure functions)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from worker.records import Attempt, ErrorInfo, RunStatus, iso, now
+from worker.store import Settlement
+
+
+def ended(attempt: Attempt, status: RunStatus, error: ErrorInfo | None = None) -> Attempt:
+    return attempt.model_copy(update={"finished_at": now(), "status": status, "error": error})
+
+
+def completed(attempt: Attempt, output: dict[str, Any]) -> Settlement:
+    done = ended(attempt, RunStatus.COMPLETED)
+    return Settlement(
+        status=RunStatus.COMPLETED,
+        attempt=done,
+        fields={"output": json.dumps(output), "finishedAt": iso(done.finished_at or now())},
+        event_type="completion",
+        event_body={
+            "message": "Run completed with status: completed",
+            "status": RunStatus.COMPLETED,
+            "output": output,
+        },
+    )
+
+
+def retrying(attempt: Attempt, error: ErrorInfo, delay_s: float) -> Settlement:
+    """Back to `open`; the caller publishes the next attempt after `delay_s`."""
+    message = (
+        f"Attempt {attempt.number} failed with {error.name}: {error.message}; "
+        f"retrying in {delay_s:.1f} s"
+    )
+    return Settlement(
+        status=RunStatus.OPEN,
+        attempt=ended(attempt, RunStatus.FAILED, error),
+        event_type="log",
+        event_body={"message": message, "level": "warning"},
+    )
+
+
+def failed(attempt: Attempt, error: ErrorInfo, reason: str) -> Settlement:
+    done = ended(attempt, RunStatus.FAILED, error)
+    return Settlement(
+        status=RunStatus.FAILED,
+        attempt=done,
+        fields={"error": error.model_dump_json(), "finishedAt": iso(done.finished_at or now())},
+        event_type="completion",
+        event_body={
+            "message": f"Run completed with status: failed ({reason})",
+            "status": RunStatus.FAILED,
+            "error": error.model_dump(),
+        },
+    )
+
+
+def cancelled(attempt: Attempt) -> Settlement:
+    done = ended(attempt, RunStatus.CANCELLED)
+    return Settlement(
+        status=RunStatus.CANCELLED,
+        attempt=done,
+        fields={"finishedAt": iso(done.finished_at or now())},
+        event_type="cancelled",
+        event_body={"message": "Run cancelled", "status": RunStatus.CANCELLED},
+    )
