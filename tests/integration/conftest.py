@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import random
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ import redis
 from actions.registry import Registry, build_registry
 from worker.app import create_celery_app
 from worker.dispatch import Dispatcher
+from worker.execution import Executor, Timing
+from worker.records import Run, RunStatus, now
 from worker.settings import PoolSettings
 from worker.store import RunStore
 
@@ -59,3 +63,46 @@ class Broker:
 @pytest.fixture
 def broker(redis_url: str, key_prefix: str) -> Broker:
     return Broker(redis.Redis.from_url(redis_url), key_prefix)
+
+
+@pytest.fixture
+def make_run(store: RunStore, registry: Registry, dispatcher: Dispatcher) -> Callable[..., str]:
+    """Record a run of an action and publish its first attempt, as the API would."""
+
+    def make(action_id: str, input: dict[str, Any], secrets: dict[str, str] | None = None) -> str:
+        action = registry.get(action_id)
+        run = Run(
+            id=str(uuid.uuid4()),
+            action_id=action_id,
+            status=RunStatus.OPEN,
+            input=input,
+            max_attempts=action.retry.max_attempts,
+            queue=action.queue,
+            created_at=now(),
+        )
+        store.create(run, fingerprint="test", key_digest=None, secrets=secrets or {})
+        dispatcher.dispatch(run.id, action, 1)
+        return run.id
+
+    return make
+
+
+@pytest.fixture
+def executor(
+    settings: PoolSettings, store: RunStore, registry: Registry, dispatcher: Dispatcher
+) -> Executor:
+    """An executor with fast heartbeats, that records (instead of doing) the grace kill."""
+    return Executor(
+        store,
+        registry,
+        dispatcher,
+        worker_name="w1",
+        workspace_root=settings.workspace_root,
+        timing=Timing(heartbeat_interval_s=0.1, cancel_grace_s=0.5),
+        on_grace_expired=lambda: KILLS.append(1),
+        rng=random.Random(0),
+    )
+
+
+KILLS: list[int] = []
+"""Grace kills the `executor` fixture would have done."""

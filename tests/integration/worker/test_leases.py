@@ -1,0 +1,97 @@
+"""Leases, fencing and the recovery sweep on the real Redis."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from actions.errors import LeaseLostError, WorkerLostError
+from tests.integration.conftest import Broker
+from worker.execution import Executor, RunCheckpoints
+from worker.leases import Leases
+from worker.records import Attempt, RunStatus, now
+from worker.recovery import Sweeper
+from worker.store import RunStore
+
+
+def attempt(number: int) -> Attempt:
+    return Attempt(number=number, worker="w-dead", started_at=now())
+
+
+def test_claim_takes_the_lease_and_settling_drops_it(
+    store: RunStore, executor: Executor, make_run: Callable[..., str]
+) -> None:
+    # Given a run that a worker claimed
+    run_id = make_run("debug:log", {"message": "x"})
+    store.claim(run_id, attempt(1))
+    # Then its lease names attempt 1 and expires unless renewed
+    assert store.redis.get(store.keys.lease(run_id)) == "1"
+    assert 0 < store.redis.pttl(store.keys.lease(run_id)) <= store.lease_ttl_ms
+    # When the attempt is settled
+    executor.settle_lost(run_id, 1, WorkerLostError("x"))
+    # Then the lease is gone
+    assert not store.redis.exists(store.keys.lease(run_id))
+
+
+def test_renewal_extends_only_the_holders_lease(
+    store: RunStore, make_run: Callable[..., str]
+) -> None:
+    leases = Leases(store)
+    run_id = make_run("debug:log", {"message": "x"})
+    store.claim(run_id, attempt(1))
+    store.redis.pexpire(store.keys.lease(run_id), 1000)
+    # When attempt 1 heartbeats, its lease is back to the full TTL and the time is recorded
+    assert leases.renew(run_id, 1).held
+    assert store.redis.pttl(store.keys.lease(run_id)) > 1000
+    assert store.get(run_id).last_heartbeat_at is not None
+    # And a stale attempt's heartbeat neither holds nor extends it
+    assert not leases.renew(run_id, 0).held
+
+
+def test_sweep_recovers_a_run_whose_worker_died(
+    store: RunStore, executor: Executor, make_run: Callable[..., str], broker: Broker
+) -> None:
+    # Given a run whose attempt 1 was claimed by a worker that then died (no heartbeats)
+    store.lease_ttl_ms = 200
+    run_id = make_run("debug:log", {"message": "x"})
+    store.claim(run_id, attempt(1))
+    sweeper = Sweeper(executor.leases, executor, interval_s=0.1)
+    # When the sweep runs before the lease expires, nothing happens
+    assert sweeper.sweep_once() == {}
+    # When it runs after the lease expired
+    time.sleep(0.3)
+    outcomes = sweeper.sweep_once()
+    # Then the attempt is recorded lost and attempt 2 is on the queue
+    assert outcomes == {run_id: "retrying"}
+    run = store.get(run_id)
+    assert run.status == RunStatus.OPEN
+    assert run.attempts[0].error is not None and run.attempts[0].error.name == "WorkerLostError"
+    assert [run_id, 2] in broker.task_args()
+
+
+def test_one_worker_sweeps_per_interval(store: RunStore, executor: Executor) -> None:
+    first, second = Leases(store), Leases(store)
+    assert first.take_sweep_turn(5)
+    assert not second.take_sweep_turn(5)
+
+
+def test_a_replaced_attempt_can_neither_checkpoint_nor_settle(
+    store: RunStore, executor: Executor, make_run: Callable[..., str]
+) -> None:
+    # Given attempt 1 lost its lease and attempt 2 now holds the run
+    run_id = make_run("debug:log", {"message": "x"})
+    store.claim(run_id, attempt(1))
+    executor.recover(run_id, WorkerLostError("lease expired"))
+    store.claim(run_id, attempt(2))
+    # When the old attempt (a paused zombie) writes a checkpoint, or tries to complete the run
+    zombie = RunCheckpoints(store, run_id, 1)
+    # Then both are refused and attempt 2's state is untouched
+    with pytest.raises(LeaseLostError):
+        zombie.save("create-repo", '"zombie"')
+    assert store.load_checkpoint(run_id, "create-repo") is None
+    assert RunCheckpoints(store, run_id, 2).save("create-repo", '"live"') is None
+    assert store.load_checkpoint(run_id, "create-repo") == '"live"'
+    assert executor.settle_lost(run_id, 1, WorkerLostError("late")) == "stale"
+    assert store.get(run_id).status == RunStatus.PROCESSING
