@@ -32,6 +32,10 @@ def pool_env(redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
         ACTIONPOOL_WORKER_CONCURRENCY="4",
         ACTIONPOOL_WORKER_NAME=f"e2e-{uuid.uuid4().hex[:6]}@localhost",
         ACTIONPOOL_ACTION_OVERRIDES=json.dumps(E2E_OVERRIDES),
+        ACTIONPOOL_HEARTBEAT_INTERVAL_S="0.5",
+        ACTIONPOOL_LEASE_TTL_S="3",
+        ACTIONPOOL_SWEEP_INTERVAL_S="1",
+        ACTIONPOOL_CANCEL_GRACE_S="2",
     )
     env.update(extra)
     return env

@@ -1,0 +1,64 @@
+"""Cancellation through the API with real worker processes."""
+
+from __future__ import annotations
+
+import time
+
+from tests.e2e.conftest import Pool
+from tests.e2e.test_http_errors import assert_backstage_error
+
+
+def wait_for_status(pool: Pool, run_id: str, status: str, timeout_s: float = 10) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        run: dict = pool.http.get(f"/v1/runs/{run_id}").json()  # type: ignore[type-arg]
+        if run["status"] == status:
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} not {status} within {timeout_s} s: {run}")
+
+
+def test_cancelling_a_running_run_stops_it(pool: Pool) -> None:
+    # Given a run that sleeps for a minute and has started
+    run = pool.start_run("debug:sleep", {"seconds": 60}).json()
+    wait_for_status(pool, run["id"], "processing")
+    # When it is cancelled
+    started = time.monotonic()
+    response = pool.http.post(f"/v1/runs/{run['id']}/cancel")
+    # Then the cancel is accepted, and the run ends cancelled within a heartbeat or two
+    assert response.status_code in (200, 202)
+    ended = pool.wait_run(run["id"], wait_s=10, failOnError="false")
+    assert ended["status"] == "cancelled"
+    assert time.monotonic() - started < 3
+    events = pool.http.get(f"/v1/runs/{run['id']}/events").json()
+    assert events[-1]["type"] == "cancelled"
+    # And cancelling again changes nothing
+    again = pool.http.post(f"/v1/runs/{run['id']}/cancel")
+    assert again.status_code == 200 and again.json()["status"] == "cancelled"
+
+
+def test_an_action_ignoring_cancellation_is_killed_and_the_worker_serves_on(pool: Pool) -> None:
+    # Given a run whose action ignores everything but the hard limit
+    run = pool.start_run("debug:fail", {"mode": "ignoreSoftTimeout"}).json()
+    wait_for_status(pool, run["id"], "processing")
+    # When it is cancelled
+    pool.http.post(f"/v1/runs/{run['id']}/cancel")
+    # Then after the grace period its process is killed and the run ends cancelled
+    ended = pool.wait_run(run["id"], wait_s=15, failOnError="false")
+    assert ended["status"] == "cancelled"
+    assert ended["attempt"] == 1
+    # And the worker still serves the next run
+    after = pool.start_run("debug:log", {"message": "still serving"}, wait_s=20)
+    assert after.status_code == 200 and after.json()["status"] == "completed"
+
+
+def test_cancelling_a_finished_run_is_a_409(pool: Pool) -> None:
+    run = pool.start_run("debug:log", {"message": "x"}, wait_s=20).json()
+    response = pool.http.post(f"/v1/runs/{run['id']}/cancel")
+    body = assert_backstage_error(response, 409, "RunAlreadyEndedError")
+    assert "completed" in body["error"]["message"]
+
+
+def test_cancelling_an_unknown_run_is_a_404(pool: Pool) -> None:
+    response = pool.http.post("/v1/runs/8d8990e1-8d13-4c43-83ab-1807fa1b0c6f/cancel")
+    assert_backstage_error(response, 404, "RunNotFoundError")
