@@ -11,7 +11,11 @@ import pytest
 import redis
 
 TEST_REDIS_URL = os.environ.get("ACTIONPOOL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-MARK_BY_FOLDER = {"integration": pytest.mark.integration, "e2e": pytest.mark.e2e}
+MARK_BY_FOLDER = {
+    "integration": pytest.mark.integration,
+    "e2e": pytest.mark.e2e,
+    "faults": pytest.mark.faults,
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

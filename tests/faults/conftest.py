@@ -1,0 +1,87 @@
+"""Fault-injection fixtures: real API and worker processes, with `fault:*` actions installed
+through the real `actionpool.actions` entry-point mechanism (a dist-info on PYTHONPATH)."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import delete_prefix
+from tests.e2e.conftest import Pool, pool_env
+from tests.e2e.processes import Service, start_api, start_worker
+
+HERE = Path(__file__).resolve().parent
+
+
+def install_plugin(site: Path) -> Path:
+    """A directory that, on PYTHONPATH, makes `fault:count` an installed plugin."""
+    site.mkdir(parents=True, exist_ok=True)
+    shutil.copy(HERE / "faultactions.py", site / "faultactions.py")
+    dist = site / "actionpool_fault_actions-0.0.dist-info"
+    dist.mkdir(exist_ok=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: actionpool-fault-actions\n")
+    (dist / "entry_points.txt").write_text("[actionpool.actions]\nfault = faultactions:count\n")
+    return site
+
+
+class FaultPool(Pool):
+    """An API and several workers under one key prefix; workers can be killed and added."""
+
+    def __init__(self, env: dict[str, str], api: Service, log_dir: Path) -> None:
+        super().__init__(env, api, worker=None)  # type: ignore[arg-type]
+        self.log_dir = log_dir
+        self.workers: list[Service] = []
+        self.names: dict[str, str] = {}
+        """Service name -> the worker's Celery node name (recorded on its attempts)."""
+        self.prefix = env["ACTIONPOOL_KEY_PREFIX"]
+
+    def add_worker(self) -> Service:
+        name = f"worker{len(self.workers)}"
+        env = {**self.env, "ACTIONPOOL_WORKER_NAME": f"{name}-{uuid.uuid4().hex[:4]}@faults"}
+        worker = start_worker(env, self.log_dir, name=name)
+        self.workers.append(worker)
+        self.names[name] = env["ACTIONPOOL_WORKER_NAME"]
+        return worker
+
+
+@pytest.fixture
+def fault_pool(redis_url: str, tmp_path: Path) -> Iterator[Callable[..., FaultPool]]:
+    """Start a pool: `fault_pool(workers=2, **extra_env)`."""
+    started: list[FaultPool] = []
+
+    def start(workers: int = 2, **extra: str) -> FaultPool:
+        prefix = f"apfault:{uuid.uuid4().hex[:8]}:"
+        site = install_plugin(tmp_path / "site")
+        env = pool_env(redis_url, prefix, PYTHONPATH=str(site), **extra)
+        pool = FaultPool(env, start_api(env, tmp_path), tmp_path)
+        started.append(pool)
+        for _ in range(workers):
+            pool.add_worker()
+        return pool
+
+    yield start
+    for pool in started:
+        pool.http.close()
+        for service in [pool.api, *pool.workers]:
+            service.stop()
+        delete_prefix(redis.Redis.from_url(redis_url), pool.prefix)
+
+
+MEASURED: list[str] = []
+"""What each fault test measured, printed at the end of the run."""
+
+
+def report(line: str) -> None:
+    MEASURED.append(line)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if MEASURED:
+        terminalreporter.section("fault injection: measured")
+        for line in MEASURED:
+            terminalreporter.write_line(line)

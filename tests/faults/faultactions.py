@@ -1,0 +1,50 @@
+"""Actions for the fault-injection suite, installed into the workers as an entry-point plugin.
+
+`fault:count` walks `steps` steps; each step is a side effect behind a checkpoint, applied
+with a natural key (SET NX), so it is applied once however often the step runs. It records
+every step execution and its time, so a test can count re-executions and check that two
+attempts of one run never ran at the same time.
+"""
+
+from __future__ import annotations
+
+import time
+
+import redis
+from pydantic import Field
+
+from actions import ActionContext, ActionModel, RetryPolicy, action
+
+
+class CountInput(ActionModel):
+    redis_url: str
+    prefix: str
+    steps: int = Field(default=4, ge=1, le=100)
+    step_s: float = Field(default=0.5, ge=0, le=60)
+
+
+class CountOutput(ActionModel):
+    steps: int
+
+
+@action(
+    "fault:count",
+    description="Counts its side effects in Redis, one checkpointed step at a time.",
+    timeout_s=120,
+    retry=RetryPolicy(max_attempts=5, initial_delay_s=0.1, max_delay_s=0.5),
+)
+def count(input: CountInput, ctx: ActionContext) -> CountOutput:
+    client = redis.Redis.from_url(input.redis_url, decode_responses=True)
+    for step in range(input.steps):
+        client.rpush(f"{input.prefix}trace:{ctx.run_id}", f"{ctx.attempt} {time.time()}")
+        ctx.checkpoint(f"step.{step}", lambda step=step: _effect(client, input.prefix, ctx, step))
+        time.sleep(input.step_s)
+    return CountOutput(steps=input.steps)
+
+
+def _effect(client: redis.Redis, prefix: str, ctx: ActionContext, step: int) -> int:
+    key = f"{ctx.run_id}:{step}"
+    client.hincrby(f"{prefix}executed", key, 1)
+    if client.set(f"{prefix}effect:{key}", ctx.attempt, nx=True):
+        client.hincrby(f"{prefix}applied", key, 1)
+    return step
