@@ -16,6 +16,10 @@ def celery_config(settings: PoolSettings) -> dict[str, Any]:
     transport = {
         "global_keyprefix": settings.key_prefix,
         "visibility_timeout": settings.visibility_timeout_s,
+        # Look for messages past the visibility timeout every few seconds (kombu's default
+        # looks every 100 s); redelivered copies of running attempts find the run leased.
+        "unacked_restore_interval": max(1, min(10, settings.visibility_timeout_s // 2)),
+        "unacked_restore_throttle": 1,
         "socket_timeout": settings.redis_socket_timeout_s,
         "socket_connect_timeout": settings.redis_socket_timeout_s,
         "max_retries": 2,

@@ -1,0 +1,69 @@
+"""A message delivered twice — by the broker's visibility timeout or duplicated — runs once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import redis
+
+from tests.faults.conftest import FaultPool, report
+from tests.faults.faultactions import count
+from worker.app import create_celery_app
+from worker.dispatch import Dispatcher
+from worker.settings import PoolSettings
+
+
+def count_input(pool: FaultPool, redis_url: str, steps: int, step_s: float) -> dict[str, object]:
+    return {"redisUrl": redis_url, "prefix": pool.prefix, "steps": steps, "stepS": step_s}
+
+
+def dropped_deliveries(pool: FaultPool) -> int:
+    return sum(w.log().count("not started: processing") for w in pool.workers)
+
+
+def test_a_run_longer_than_the_visibility_timeout_runs_once(
+    fault_pool: Callable[..., FaultPool], redis_url: str
+) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    # Given a broker that hands an unacknowledged message to another worker after 5 s
+    pool = fault_pool(workers=2, ACTIONPOOL_VISIBILITY_TIMEOUT_S="5")
+    # When a run takes 15 s
+    started = time.monotonic()
+    run = pool.start_run("fault:count", count_input(pool, redis_url, 15, 1.0)).json()
+    ended = pool.wait_run(run["id"], wait_s=50)
+    # Then it completed in one attempt, every step ran once, and redeliveries were dropped
+    assert ended["status"] == "completed"
+    assert ended["attempt"] == 1
+    executed = client.hgetall(f"{pool.prefix}executed")
+    assert len(executed) == 15 and set(executed.values()) == {"1"}
+    redelivered = dropped_deliveries(pool)
+    assert redelivered >= 1, "the broker never redelivered: the case was not exercised"
+    report(
+        f"visibility timeout 5 s, 15 s action: completed in 1 attempt after "
+        f"{time.monotonic() - started:.1f} s, {redelivered} redeliveries dropped, "
+        "15 steps executed once each"
+    )
+
+
+def test_a_duplicated_message_runs_once(
+    fault_pool: Callable[..., FaultPool], redis_url: str
+) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    # Given two idle workers and a run whose attempt-1 message is published a second time
+    pool = fault_pool(workers=2)
+    run = pool.start_run("fault:count", count_input(pool, redis_url, 3, 0.5)).json()
+    settings = PoolSettings(redis_url=redis_url, key_prefix=pool.prefix)
+    Dispatcher(create_celery_app(settings)).dispatch(run["id"], count, 1)
+    # When both copies are delivered, one to each worker
+    ended = pool.wait_run(run["id"], wait_s=30)
+    time.sleep(1)  # let the second copy arrive if it has not
+    # Then the run executed once
+    assert (ended["status"], ended["attempt"]) == ("completed", 1)
+    executed = client.hgetall(f"{pool.prefix}executed")
+    assert len(executed) == 3 and set(executed.values()) == {"1"}
+    copies_dropped = dropped_deliveries(pool) + sum(
+        w.log().count("not started: completed") for w in pool.workers
+    )
+    assert copies_dropped == 1
+    report("duplicated attempt message on 2 workers: 1 execution, 1 copy dropped")
