@@ -19,7 +19,9 @@ OutputT = TypeVar("OutputT", bound=BaseModel)
 ACTION_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9][a-z0-9-]*)+$")
 DEFAULT_QUEUE = "default"
 DEFAULT_TIMEOUT_S = 600.0
-OVERRIDABLE = frozenset({"timeout_s", "soft_timeout_s", "queue", "supports_dry_run"})
+OVERRIDABLE = frozenset(
+    {"timeout_s", "soft_timeout_s", "queue_timeout_s", "deadline_s", "queue", "supports_dry_run"}
+)
 """Action fields an operator may override (besides every RetryPolicy field)."""
 
 
@@ -61,6 +63,8 @@ class Action(Generic[InputT, OutputT]):
     examples: tuple[Example, ...] = ()
     timeout_s: float = DEFAULT_TIMEOUT_S
     soft_timeout_s: float | None = None
+    queue_timeout_s: float | None = None
+    deadline_s: float | None = None
     retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
     queue: str = DEFAULT_QUEUE
     supports_dry_run: bool = False
@@ -72,6 +76,10 @@ class Action(Generic[InputT, OutputT]):
             raise ValueError(f"{self.id}: timeout_s must be positive")
         if self.soft_timeout_s is not None and not 0 < self.soft_timeout_s <= self.timeout_s:
             raise ValueError(f"{self.id}: soft_timeout_s must be in (0, timeout_s]")
+        for name in ("queue_timeout_s", "deadline_s"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{self.id}: {name} must be positive")
 
     @property
     def input_schema(self) -> dict[str, Any]:
@@ -117,6 +125,8 @@ def action(
     examples: Sequence[Example] = (),
     timeout_s: float = DEFAULT_TIMEOUT_S,
     soft_timeout_s: float | None = None,
+    queue_timeout_s: float | None = None,
+    deadline_s: float | None = None,
     retry: RetryPolicy | None = None,
     queue: str = DEFAULT_QUEUE,
     supports_dry_run: bool = False,
@@ -134,6 +144,8 @@ def action(
             examples=tuple(examples),
             timeout_s=timeout_s,
             soft_timeout_s=soft_timeout_s,
+            queue_timeout_s=queue_timeout_s,
+            deadline_s=deadline_s,
             retry=retry or RetryPolicy(),
             queue=queue,
             supports_dry_run=supports_dry_run,

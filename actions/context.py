@@ -6,11 +6,19 @@ import dataclasses
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+import tenacity
+
+from actions.errors import ActionCancelledError
+
 T = TypeVar("T")
+
+SOFT_LIMIT_MARGIN_S = 1.0
+"""`ctx.retrying` starts no retry later than this before the soft time limit."""
 
 
 class CheckpointStore(Protocol):
@@ -65,6 +73,8 @@ class ActionContext:
     backstage: BackstageContext = dataclasses.field(default_factory=BackstageContext)
     dry_run: bool = False
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
+    soft_deadline: float | None = None
+    """`time.monotonic()` value at which the attempt's soft time limit fires (None: no limit)."""
 
     @property
     def workspace(self) -> Path:
@@ -84,6 +94,39 @@ class ActionContext:
             self.checkpoints.save(key, stored)
         value: T = json.loads(stored)  # every attempt sees the same (JSON) value
         return value
+
+    def retrying(
+        self,
+        *,
+        max_attempts: int = 5,
+        initial_delay_s: float = 0.5,
+        max_delay_s: float = 10.0,
+        retry_on: tuple[type[BaseException], ...] = (Exception,),
+    ) -> tenacity.Retrying:
+        """Tenacity retries for an idempotent sub-operation (an HTTP call, a git push):
+
+            for attempt in ctx.retrying(retry_on=(ConnectionError,)):
+                with attempt:
+                    push()
+
+        Bounded so the retries end inside this attempt's soft time limit (no retry starts
+        later than `SOFT_LIMIT_MARGIN_S` before it), and stopped when the run is cancelled.
+        """
+        stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(max_attempts)
+        if self.soft_deadline is not None:
+            budget_s = self.soft_deadline - time.monotonic() - SOFT_LIMIT_MARGIN_S
+            stop = stop | tenacity.stop_before_delay(max(0.0, budget_s))
+        return tenacity.Retrying(
+            stop=stop,
+            wait=tenacity.wait_random_exponential(multiplier=initial_delay_s, max=max_delay_s),
+            retry=tenacity.retry_if_exception_type(retry_on),
+            sleep=self._pause,
+            reraise=True,
+        )
+
+    def _pause(self, seconds: float) -> None:
+        if self.cancelled.wait(seconds):
+            raise ActionCancelledError("the run was cancelled while waiting to retry")
 
     def sleep(self, seconds: float) -> bool:
         """Wait up to `seconds`; True if the run was cancelled meanwhile."""

@@ -4,7 +4,9 @@
     ├── ActionError                    an attempt of an action failed (recorded on the run)
     │   ├── RetryableActionError       a transient failure; the retry policy may try again
     │   ├── NonRetryableActionError    a permanent failure; the run fails at once
-    │   │   └── OutputValidationError  the action returned output that violates its output model
+    │   │   ├── OutputValidationError  the action returned output that violates its output model
+    │   │   ├── QueueTimeoutError      the run waited on its queue longer than queue_timeout_s
+    │   │   └── DeadlineExceededError  the run passed its total deadline (deadline_s)
     │   ├── ActionTimeoutError         an attempt passed its soft or hard time limit
     │   ├── ActionCancelledError       the action stopped because its run was cancelled (final)
     │   ├── WorkerLostError            the process running the attempt died (killed, OOM)
@@ -62,6 +64,14 @@ class NonRetryableActionError(ActionError):
 
 class OutputValidationError(NonRetryableActionError):
     """Raised when an action returns output that does not match its output model."""
+
+
+class QueueTimeoutError(NonRetryableActionError):
+    """Recorded when a run stayed `open` past its queue timeout: it never starts."""
+
+
+class DeadlineExceededError(NonRetryableActionError):
+    """Recorded when a run passed its total deadline across attempts and backoff waits."""
 
 
 class ActionTimeoutError(ActionError):

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -33,6 +34,7 @@ from worker.idempotency import derive_key, digest, fingerprint
 from worker.payload import check_plain_json
 from worker.records import (
     TERMINAL_EVENT_TYPES,
+    Created,
     Run,
     RunContext,
     RunEvent,
@@ -43,7 +45,7 @@ from worker.records import (
 )
 from worker.scripts import Scripts
 from worker.settings import PoolSettings
-from worker.store import Created, RunStore
+from worker.store import RunStore
 
 WAIT_BLOCK_S = 2.0
 """A wait blocks on the event stream in slices this long at most (and half the socket timeout)."""
@@ -136,6 +138,7 @@ class PoolClient:
         key = derive_key(request.body_key, request.header_key, request.context)
         key_digest = digest(key) if key else None
         print_ = fingerprint(action_id, normalised, request.context, request.dry_run)
+        created_at = now()
         run = Run(
             id=str(uuid.uuid4()),
             action_id=action_id,
@@ -145,7 +148,9 @@ class PoolClient:
             context=request.context,
             dry_run=request.dry_run,
             queue=action.queue,
-            created_at=now(),
+            created_at=created_at,
+            queue_deadline_at=after(created_at, action.queue_timeout_s),
+            deadline_at=after(created_at, action.deadline_s),
         )
         call = self.store.create_call(
             run, fingerprint=print_, key_digest=key_digest, secrets=request.secrets
@@ -155,7 +160,9 @@ class PoolClient:
         if not created.created:
             return await self._replay(created, print_, key)
         try:
-            await anyio.to_thread.run_sync(self.dispatcher.dispatch, run.id, action, 1)
+            await anyio.to_thread.run_sync(
+                self.dispatcher.dispatch, run.id, action, 1, 0.0, run.deadline_at
+            )
         except StoreUnavailableError:
             call = self.store.discard_call(run, key_digest)
             with contextlib.suppress(RedisError):
@@ -238,6 +245,10 @@ class PoolClient:
     async def close(self) -> None:
         await self.aredis.aclose()
         self.store.redis.close()
+
+
+def after(moment: datetime, seconds: float | None) -> datetime | None:
+    return None if seconds is None else moment + timedelta(seconds=seconds)
 
 
 def _validate(action: Action[Any, Any], request: RunRequest) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from celery import Celery
@@ -12,6 +13,7 @@ from actions.action import Action
 from actions.errors import StoreUnavailableError
 from worker.app import TASK_NAME
 from worker.policy import time_limits_of
+from worker.records import now
 
 
 class Dispatcher:
@@ -21,9 +23,17 @@ class Dispatcher:
         self.celery = celery
 
     def dispatch(
-        self, run_id: str, action: Action[Any, Any], attempt: int, countdown_s: float = 0.0
+        self,
+        run_id: str,
+        action: Action[Any, Any],
+        attempt: int,
+        countdown_s: float = 0.0,
+        deadline_at: datetime | None = None,
     ) -> None:
-        limits = time_limits_of(action)
+        deadline_in_s = None
+        if deadline_at is not None:  # the attempt may run until the deadline, at most
+            deadline_in_s = max(1.0, (deadline_at - now()).total_seconds() - countdown_s)
+        limits = time_limits_of(action, deadline_in_s)
         try:
             self.celery.send_task(
                 TASK_NAME,

@@ -9,7 +9,9 @@ import dataclasses
 import logging
 import random
 import shutil
+import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,9 @@ from actions.context import ActionContext, BackstageContext
 from actions.errors import (
     ActionPoolError,
     ActionTimeoutError,
+    DeadlineExceededError,
     LeaseLostError,
+    QueueTimeoutError,
     UnknownActionError,
 )
 from actions.registry import Registry
@@ -26,13 +30,24 @@ from worker import outcomes
 from worker.dispatch import Dispatcher
 from worker.heartbeat import Heartbeat
 from worker.leases import Leases
-from worker.policy import decide_retry
+from worker.policy import decide_retry, time_limits_of
 from worker.records import Attempt, ErrorInfo, Run, RunStatus, now
 from worker.redaction import Redactor
 from worker.runlog import run_logger
 from worker.store import RunStore
 
 log = logging.getLogger(__name__)
+
+
+EXPIRIES: dict[str, Callable[[], ActionPoolError]] = {
+    "queue-timeout": lambda: QueueTimeoutError("the run waited on its queue past queue_timeout_s"),
+    "deadline": lambda: DeadlineExceededError("the run passed its deadline (deadline_s)"),
+}
+"""Why `claim.lua` (or the sweep) may refuse to start an open run, and the error recorded."""
+
+
+def seconds_until(moment: datetime | None) -> float | None:
+    return None if moment is None else (moment - now()).total_seconds()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +108,8 @@ class Executor:
         """Claim attempt `number` of the run, run the action, record the outcome."""
         attempt = Attempt(number=number, worker=self.worker_name, started_at=now())
         claim = self.store.claim(run_id, attempt)
+        if claim.outcome in EXPIRIES:
+            return self.expire(run_id, claim.outcome)
         if claim.run is None:
             log.info("run %s attempt %d not started: %s", run_id, number, claim.outcome)
             return claim.outcome
@@ -120,6 +137,13 @@ class Executor:
         reason = f"{run.action_id} is not installed on {self.worker_name}"
         self.store.settle(run.id, outcomes.failed(attempt, error_info(error, Redactor(())), reason))
         return RunStatus.FAILED
+
+    def expire(self, run_id: str, kind: str) -> str:
+        """Fail an open run that passed its queue timeout or its deadline: it never starts."""
+        error = EXPIRIES[kind]()
+        outcome = self.store.expire(run_id, error_info(error, Redactor(())))
+        log.warning("run %s not started: %s (%s)", run_id, error.name, outcome)
+        return RunStatus.FAILED if outcome == "expired" else outcome
 
     def recover(self, run_id: str, error: BaseException) -> str:
         """Settle the processing attempt of a run whose lease expired (the sweep's call)."""
@@ -166,12 +190,17 @@ class Executor:
             ),
             dry_run=run.dry_run,
             cancelled=heartbeat.cancelled,
+            soft_deadline=time.monotonic() + self._soft_limit_s(run, action),
         )
         try:
             return action.invoke(run.input, ctx)
         finally:
             if workspace.exists():  # created only if the action used it
                 shutil.rmtree(workspace, ignore_errors=True)
+
+    @staticmethod
+    def _soft_limit_s(run: Run, action: Action[Any, Any]) -> float:
+        return time_limits_of(action, seconds_until(run.deadline_at)).soft_s
 
     def _heartbeat(self, run_id: str, number: int) -> Heartbeat:
         return Heartbeat(
@@ -207,10 +236,17 @@ class Executor:
             max_attempts=run.max_attempts,
             policy=action.retry,
             rng=self.rng,
+            deadline_in_s=seconds_until(run.deadline_at),
         )
         if not decision.retry:
             self.store.settle(run.id, outcomes.failed(attempt, info, decision.reason))
             return RunStatus.FAILED
-        if self.store.settle(run.id, outcomes.retrying(attempt, info, decision.delay_s)):
-            self.dispatcher.dispatch(run.id, action, attempt.number + 1, decision.delay_s)
+        queue_timeout_s = (
+            None if action.queue_timeout_s is None else (decision.delay_s + action.queue_timeout_s)
+        )
+        retry = outcomes.retrying(attempt, info, decision.delay_s, queue_timeout_s)
+        if self.store.settle(run.id, retry):
+            self.dispatcher.dispatch(
+                run.id, action, attempt.number + 1, decision.delay_s, run.deadline_at
+            )
         return "retrying"

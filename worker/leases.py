@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from worker.records import RunStatus, iso, now
+from worker.records import RunStatus, iso, ms, now
 from worker.store import RunStore
 
 SWEEP_BATCH = 500
@@ -47,6 +47,23 @@ class Leases:
         for run_id in run_ids:
             pipe.exists(self.keys.lease(run_id))
         return [run_id for run_id, alive in zip(run_ids, pipe.execute(), strict=True) if not alive]
+
+    def overdue(self) -> list[tuple[str, str]]:
+        """Open runs past their deadline or queue timeout: (run id, 'deadline'|'queue-timeout')."""
+        redis = self.store.redis
+        index = self.keys.index("status", RunStatus.OPEN)
+        run_ids = [str(run_id) for run_id in redis.zrange(index, 0, SWEEP_BATCH - 1)]
+        pipe = redis.pipeline(transaction=False)
+        for run_id in run_ids:
+            pipe.hmget(self.keys.run(run_id), ["deadlineMs", "queueDeadlineMs"])
+        now_ms = ms(now())
+        found = []
+        for run_id, (deadline, queue_deadline) in zip(run_ids, pipe.execute(), strict=True):
+            if deadline and now_ms > int(deadline):
+                found.append((run_id, "deadline"))
+            elif queue_deadline and now_ms > int(queue_deadline):
+                found.append((run_id, "queue-timeout"))
+        return found
 
     def take_sweep_turn(self, ttl_s: float) -> bool:
         """True if this process sweeps now: one worker per `ttl_s`, whichever asks first."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
-from worker.records import Attempt, ErrorInfo, RunStatus, iso, now
-from worker.store import Settlement
+from worker.records import Attempt, ErrorInfo, RunStatus, Settlement, iso, ms, now
 
 
 def ended(attempt: Attempt, status: RunStatus, error: ErrorInfo | None = None) -> Attempt:
@@ -28,15 +28,26 @@ def completed(attempt: Attempt, output: dict[str, Any]) -> Settlement:
     )
 
 
-def retrying(attempt: Attempt, error: ErrorInfo, delay_s: float) -> Settlement:
-    """Back to `open`; the caller publishes the next attempt after `delay_s`."""
+def retrying(
+    attempt: Attempt, error: ErrorInfo, delay_s: float, queue_timeout_s: float | None = None
+) -> Settlement:
+    """Back to `open`; the caller publishes the next attempt after `delay_s`. With a queue
+    timeout, the next attempt must start within `queue_timeout_s` from now."""
     message = (
         f"Attempt {attempt.number} failed with {error.name}: {error.message}; "
         f"retrying in {delay_s:.1f} s"
     )
+    fields = {}
+    if queue_timeout_s is not None:
+        queue_deadline = now() + timedelta(seconds=queue_timeout_s)
+        fields = {
+            "queueDeadlineAt": iso(queue_deadline),
+            "queueDeadlineMs": str(ms(queue_deadline)),
+        }
     return Settlement(
         status=RunStatus.OPEN,
         attempt=ended(attempt, RunStatus.FAILED, error),
+        fields=fields,
         event_type="log",
         event_body={"message": message, "level": "warning"},
     )

@@ -40,13 +40,17 @@ def decide_retry(
     max_attempts: int,
     policy: RetryPolicy,
     rng: random.Random,
+    deadline_in_s: float | None = None,
 ) -> RetryDecision:
-    """Retry unless the error is non-retryable or the attempts are used up."""
+    """Retry unless the error is non-retryable, the attempts are used up, or the run's
+    deadline (`deadline_in_s` from now) would pass before the next attempt starts."""
     if isinstance(error, (NonRetryableActionError, ActionCancelledError, *policy.non_retryable)):
         return RetryDecision(False, 0.0, f"{type(error).__name__} is not retryable")
     if attempt >= max_attempts:
         return RetryDecision(False, 0.0, f"attempt {attempt} of {max_attempts} was the last")
     delay_s = compute_backoff_s(attempt, policy, rng)
+    if deadline_in_s is not None and delay_s >= deadline_in_s:
+        return RetryDecision(False, 0.0, "the run's deadline leaves no time for another attempt")
     return RetryDecision(True, delay_s, f"attempt {attempt} of {max_attempts} failed")
 
 
@@ -69,5 +73,8 @@ def resolve_time_limits(timeout_s: float, soft_timeout_s: float | None) -> TimeL
     return TimeLimits(soft_s=min(soft_s, hard_s * DEFAULT_SOFT_FRACTION), hard_s=hard_s)
 
 
-def time_limits_of(action: Action[Any, Any]) -> TimeLimits:
-    return resolve_time_limits(action.timeout_s, action.soft_timeout_s)
+def time_limits_of(action: Action[Any, Any], deadline_in_s: float | None = None) -> TimeLimits:
+    """The action's limits, shortened so an attempt never outlives the run's deadline."""
+    hard_s = action.timeout_s if deadline_in_s is None else min(action.timeout_s, deadline_in_s)
+    soft_s = action.soft_timeout_s
+    return resolve_time_limits(hard_s, None if soft_s is None else min(soft_s, hard_s))

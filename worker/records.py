@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 from datetime import UTC, datetime
@@ -82,6 +83,8 @@ class Run(CamelModel):
     finished_at: datetime | None = None
     last_heartbeat_at: datetime | None = None
     cancel_requested_at: datetime | None = None
+    queue_deadline_at: datetime | None = None
+    deadline_at: datetime | None = None
     attempts: list[Attempt] = Field(default_factory=list)
 
 
@@ -147,3 +150,50 @@ def decode_event(run_id: str, entry_id: Any, fields: Any) -> RunEvent:
 
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+CANCELLED_BEFORE_START = {"message": "Run cancelled before it started", "status": "cancelled"}
+
+
+def deadline_fields(run: Run) -> dict[str, str]:
+    """The run's deadlines in epoch ms, the form the Lua scripts compare against."""
+    fields = {}
+    if run.deadline_at:
+        fields["deadlineMs"] = str(ms(run.deadline_at))
+    if run.queue_deadline_at:
+        fields["queueDeadlineMs"] = str(ms(run.queue_deadline_at))
+    return fields
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """What `RunStore.claim` did: `run` is set when this attempt now holds the run."""
+
+    outcome: str
+    run: Run | None = None
+    secrets: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settlement:
+    """How an attempt ends: the run's next status, the fields to set, the event to append."""
+
+    status: RunStatus
+    attempt: Attempt
+    fields: dict[str, str] = dataclasses.field(default_factory=dict)
+    event_type: str = ""
+    event_body: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Created:
+    """What `RunStore.create` did: recorded the run, or found the run holding the key."""
+
+    created: bool
+    run_id: str
+    fingerprint: str
+
+    @classmethod
+    def of(cls, reply: list[Any]) -> Created:
+        """From the `create` script's reply `[1 if created, run id, fingerprint]`."""
+        return cls(created=reply[0] == 1, run_id=reply[1], fingerprint=reply[2])

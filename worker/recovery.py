@@ -33,6 +33,8 @@ class Sweeper:
             error = WorkerLostError("the worker running the attempt stopped heartbeating")
             outcomes[run_id] = self.executor.recover(run_id, error)
             log.warning("recovered run %s after its lease expired: %s", run_id, outcomes[run_id])
+        for run_id, kind in self.leases.overdue():
+            outcomes[run_id] = self.executor.expire(run_id, kind)
         return outcomes
 
     def start(self) -> None:

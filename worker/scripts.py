@@ -35,6 +35,7 @@ class Scripts:
     renew: Any
     checkpoint: Any
     cancel: Any
+    expire: Any
 
     @classmethod
     def register(cls, client: Redis | AsyncRedis) -> Scripts:
@@ -53,4 +54,5 @@ class Scripts:
             renew=load("renew"),
             checkpoint=load("checkpoint"),
             cancel=load("cancel", with_library=True),
+            expire=load("expire", with_library=True),
         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
@@ -12,10 +11,16 @@ from actions.errors import RunNotFoundError
 from worker.connection import connect
 from worker.keys import SECRETS_TTL_S, Keys
 from worker.records import (
+    CANCELLED_BEFORE_START,
     Attempt,
+    Claim,
+    Created,
+    ErrorInfo,
     Run,
     RunEvent,
     RunStatus,
+    Settlement,
+    deadline_fields,
     decode_event,
     decode_run,
     encode_run,
@@ -25,43 +30,6 @@ from worker.records import (
 )
 from worker.scripts import ScriptCall, Scripts
 from worker.settings import PoolSettings
-
-
-@dataclasses.dataclass(frozen=True)
-class Created:
-    """What `RunStore.create` did: recorded the run, or found the run holding the key."""
-
-    created: bool
-    run_id: str
-    fingerprint: str
-
-    @classmethod
-    def of(cls, reply: list[Any]) -> Created:
-        """From the `create` script's reply `[1 if created, run id, fingerprint]`."""
-        return cls(created=reply[0] == 1, run_id=reply[1], fingerprint=reply[2])
-
-
-CANCELLED_BEFORE_START = {"message": "Run cancelled before it started", "status": "cancelled"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Claim:
-    """What `RunStore.claim` did: `run` is set when this attempt now holds the run."""
-
-    outcome: str
-    run: Run | None = None
-    secrets: dict[str, str] = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass(frozen=True)
-class Settlement:
-    """How an attempt ends: the run's next status, the fields to set, the event to append."""
-
-    status: RunStatus
-    attempt: Attempt
-    fields: dict[str, str] = dataclasses.field(default_factory=dict)
-    event_type: str = ""
-    event_body: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class RunStore:
@@ -119,7 +87,7 @@ class RunStore:
                 json.dumps(secrets) if secrets else "",
                 SECRETS_TTL_S,
                 created_ms - self.run_retention_s * 1000,
-                json.dumps(encode_run(run)),
+                json.dumps({**encode_run(run), **deadline_fields(run)}),
             ],
         )
 
@@ -186,6 +154,7 @@ class RunStore:
                 json.dumps({"message": f"Attempt {attempt.number} started on {attempt.worker}"}),
                 self.events_max_per_run,
                 self.lease_ttl_ms,
+                ms(now()),
             ],
         )
         if not isinstance(reply, list):
@@ -261,19 +230,42 @@ class RunStore:
         reply: str = self.scripts.cancel(keys=call.keys, args=call.args)
         return reply
 
-    def cancel_call(self, run_id: str) -> ScriptCall:
-        keys = self.keys
-        return ScriptCall(
-            keys=[
-                keys.run(run_id),
-                keys.index("status", RunStatus.OPEN),
-                keys.index("status", RunStatus.CANCELLED),
-                keys.events(run_id),
-                keys.event_seq(run_id),
-                keys.secrets(run_id),
-                keys.attempts(run_id),
-                keys.checkpoints(run_id),
+    def expire(self, run_id: str, error: ErrorInfo) -> str:
+        """Fail an open run past its queue timeout or deadline; 'expired' or why not."""
+        body = {
+            "message": f"Run completed with status: failed ({error.name})",
+            "status": RunStatus.FAILED,
+            "error": error.model_dump(),
+        }
+        reply: str = self.scripts.expire(
+            keys=self._open_run_keys(run_id, RunStatus.FAILED),
+            args=[
+                run_id,
+                iso(now()),
+                self.events_max_per_run,
+                self.run_retention_s,
+                json.dumps(body),
+                error.model_dump_json(),
             ],
+        )
+        return reply
+
+    def _open_run_keys(self, run_id: str, target: RunStatus) -> list[str]:
+        keys = self.keys
+        return [
+            keys.run(run_id),
+            keys.index("status", RunStatus.OPEN),
+            keys.index("status", target),
+            keys.events(run_id),
+            keys.event_seq(run_id),
+            keys.secrets(run_id),
+            keys.attempts(run_id),
+            keys.checkpoints(run_id),
+        ]
+
+    def cancel_call(self, run_id: str) -> ScriptCall:
+        return ScriptCall(
+            keys=self._open_run_keys(run_id, RunStatus.CANCELLED),
             args=[
                 run_id,
                 iso(now()),

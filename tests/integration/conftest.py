@@ -14,6 +14,7 @@ import redis
 
 from actions.registry import Registry, build_registry
 from worker.app import create_celery_app
+from worker.client import after
 from worker.dispatch import Dispatcher
 from worker.execution import Executor, Timing
 from worker.records import Run, RunStatus, now
@@ -71,6 +72,7 @@ def make_run(store: RunStore, registry: Registry, dispatcher: Dispatcher) -> Cal
 
     def make(action_id: str, input: dict[str, Any], secrets: dict[str, str] | None = None) -> str:
         action = registry.get(action_id)
+        created_at = now()
         run = Run(
             id=str(uuid.uuid4()),
             action_id=action_id,
@@ -78,10 +80,12 @@ def make_run(store: RunStore, registry: Registry, dispatcher: Dispatcher) -> Cal
             input=input,
             max_attempts=action.retry.max_attempts,
             queue=action.queue,
-            created_at=now(),
+            created_at=created_at,
+            queue_deadline_at=after(created_at, action.queue_timeout_s),
+            deadline_at=after(created_at, action.deadline_s),
         )
         store.create(run, fingerprint="test", key_digest=None, secrets=secrets or {})
-        dispatcher.dispatch(run.id, action, 1)
+        dispatcher.dispatch(run.id, action, 1, deadline_at=run.deadline_at)
         return run.id
 
     return make

@@ -14,12 +14,6 @@ if status == 'processing' then
   return 'requested'
 end
 if status ~= 'open' then return status end
-redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelRequestedAt', ARGV[2],
-  'finishedAt', ARGV[2])
-local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-if score then redis.call('ZADD', KEYS[3], score, ARGV[1]) end
-emit(KEYS[4], KEYS[5], 'cancelled', ARGV[5], ARGV[2], ARGV[3])
-for _, i in ipairs({1, 4, 5, 7, 8}) do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
-redis.call('DEL', KEYS[6])
+end_open('cancelled', 'cancelled', ARGV[5], ARGV[2], ARGV[3], ARGV[4],
+  {'cancelRequestedAt', ARGV[2]})
 return 'cancelled'

@@ -2,13 +2,16 @@
 -- and give that attempt the run's lease (value: the attempt number, the fencing token).
 -- KEYS: run, attempts, open index, processing index, events, event seq, secrets, lease
 -- ARGV: run id, attempt, now iso, attempt record json, log event body json, events cap,
---       lease ttl ms
+--       lease ttl ms, now ms
 -- Returns {'claimed', run hash fields (flat), secrets json or ''}, or why not: 'missing',
--- 'stale', or the run's current status.
+-- 'stale', 'deadline' or 'queue-timeout' (the caller expires the run), or its status.
 local state = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'startedAt')
 if not state[1] then return 'missing' end
 if state[1] ~= 'open' then return state[1] end
 if tonumber(state[2]) + 1 ~= tonumber(ARGV[2]) then return 'stale' end
+local limits = redis.call('HMGET', KEYS[1], 'deadlineMs', 'queueDeadlineMs')
+if limits[1] and tonumber(ARGV[8]) > tonumber(limits[1]) then return 'deadline' end
+if limits[2] and tonumber(ARGV[8]) > tonumber(limits[2]) then return 'queue-timeout' end
 redis.call('HSET', KEYS[1], 'status', 'processing', 'attempt', ARGV[2], 'lastHeartbeatAt', ARGV[3])
 if not state[3] then redis.call('HSET', KEYS[1], 'startedAt', ARGV[3]) end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])

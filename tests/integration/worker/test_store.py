@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from worker.records import Attempt, ErrorInfo, Run, RunContext, RunStatus, now
-from worker.store import RunStore, Settlement
+from worker.records import Attempt, ErrorInfo, Run, RunContext, RunStatus, Settlement, now
+from worker.store import RunStore
 
 
 def new_run(**changes: object) -> Run:

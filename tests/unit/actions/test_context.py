@@ -1,6 +1,11 @@
 import contextlib
+import threading
+import time
 from pathlib import Path
 
+import pytest
+
+from actions.errors import ActionCancelledError
 from tests.unit.actions.helpers import make_context
 
 
@@ -51,3 +56,52 @@ def test_workspace_is_created_only_when_used(tmp_path: Path) -> None:
     assert not ctx.workspace_dir.exists()
     (ctx.workspace / "file").write_text("x")
     assert ctx.workspace_dir.is_dir()
+
+
+def test_retrying_retries_the_chosen_errors(tmp_path: Path) -> None:
+    # Given a sub-operation that fails twice with a transient error
+    ctx, _ = make_context(tmp_path)
+    calls: list[int] = []
+
+    def push() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise ConnectionError("reset")
+        return "pushed"
+
+    # When it runs under ctx.retrying
+    for attempt in ctx.retrying(initial_delay_s=0.01, retry_on=(ConnectionError,)):
+        with attempt:
+            result = push()
+    # Then it succeeded on the third call
+    assert (result, len(calls)) == ("pushed", 3)
+
+
+def test_retrying_lets_other_errors_through_at_once(tmp_path: Path) -> None:
+    ctx, _ = make_context(tmp_path)
+    with pytest.raises(ValueError):
+        for attempt in ctx.retrying(initial_delay_s=0.01, retry_on=(ConnectionError,)):
+            with attempt:
+                raise ValueError("bad input")
+
+
+def test_retrying_ends_before_the_soft_time_limit(tmp_path: Path) -> None:
+    # Given an attempt whose soft time limit fires in 1.5 s (retries stop 1 s before it)
+    ctx, _ = make_context(tmp_path, soft_deadline=time.monotonic() + 1.5)
+    started = time.monotonic()
+    # When a sub-operation keeps failing with long backoffs
+    with pytest.raises(ConnectionError):
+        for attempt in ctx.retrying(max_attempts=100, initial_delay_s=0.2, max_delay_s=0.2):
+            with attempt:
+                raise ConnectionError("down")
+    # Then the retries gave up in time for the action to clean up
+    assert time.monotonic() - started < 1.0
+
+
+def test_retrying_stops_when_the_run_is_cancelled(tmp_path: Path) -> None:
+    ctx, _ = make_context(tmp_path)
+    threading.Timer(0.1, ctx.cancelled.set).start()
+    with pytest.raises(ActionCancelledError):
+        for attempt in ctx.retrying(max_attempts=100, initial_delay_s=5, max_delay_s=5):
+            with attempt:
+                raise ConnectionError("down")

@@ -3,6 +3,7 @@ import random
 import pytest
 
 from actions.action import RetryPolicy
+from actions.builtin.debug import fail
 from actions.errors import (
     ActionTimeoutError,
     NonRetryableActionError,
@@ -13,6 +14,7 @@ from worker.policy import (
     compute_backoff_s,
     decide_retry,
     resolve_time_limits,
+    time_limits_of,
 )
 
 NO_JITTER = RetryPolicy(initial_delay_s=1, backoff_multiplier=2, max_delay_s=10, jitter=False)
@@ -106,3 +108,23 @@ def test_hard_limit_is_the_declared_timeout() -> None:
 def test_soft_limit_equal_to_hard_is_pulled_below_it() -> None:
     limits = resolve_time_limits(10, 10)
     assert limits.soft_s < limits.hard_s == 10
+
+
+def test_no_retry_when_the_backoff_would_pass_the_deadline() -> None:
+    # Given a retryable failure whose next attempt would wait 4 s, with 3 s left
+    decision = decide_retry(
+        RetryableActionError("flaky"),
+        attempt=3,
+        max_attempts=10,
+        policy=NO_JITTER,
+        rng=random.Random(),
+        deadline_in_s=3,
+    )
+    # Then the run fails now
+    assert not decision.retry
+    assert "deadline" in decision.reason
+
+
+def test_an_attempt_never_outlives_the_deadline() -> None:
+    limits = time_limits_of(fail.with_overrides(timeout_s=30, soft_timeout_s=20), deadline_in_s=10)
+    assert limits.hard_s == 10 and limits.soft_s == 9
