@@ -59,6 +59,9 @@ def serve(factory: str, settings: ApiSettings) -> None:
 @cli.command()
 def worker(loglevel: str = typer.Option("INFO", help="Log level")) -> None:
     """Run a Celery worker (prefork, late ack, prefetch 1) for the action queues."""
+    # Before Celery is imported: SIGTERM starts Celery's soft shutdown (a bounded warm
+    # shutdown, then running attempts are handed back), as containers expect.
+    os.environ.setdefault("REMAP_SIGTERM", "SIGQUIT")
     from worker.main import run_worker
 
     settings = load_settings()

@@ -51,6 +51,10 @@ def celery_config(settings: PoolSettings) -> dict[str, Any]:
             "interval_max": 0.5,
         },
         "task_default_queue": "default",
+        # SIGTERM (remapped to SIGQUIT by `actionpool worker`): stop taking runs, let running
+        # attempts finish within the grace, then hand their messages back (soft shutdown).
+        "worker_soft_shutdown_timeout": settings.worker_shutdown_grace_s,
+        "worker_enable_soft_shutdown_on_idle": True,
     }
 
 

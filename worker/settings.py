@@ -47,6 +47,11 @@ class PoolSettings(BaseSettings):
     cancel_grace_s: float = Field(
         default=10.0, ge=0, description="How long a cancelled attempt may take to stop"
     )
+    worker_shutdown_grace_s: float = Field(
+        default=25.0,
+        ge=0,
+        description="On SIGTERM, how long running attempts may finish before they are handed back",
+    )
     worker_concurrency: int = Field(default=4, ge=1)
     worker_queues: list[str] = Field(
         default_factory=list, description="Queues a worker consumes; empty = every action queue"
