@@ -48,24 +48,36 @@ class Leases:
             pipe.exists(self.keys.lease(run_id))
         return [run_id for run_id, alive in zip(run_ids, pipe.execute(), strict=True) if not alive]
 
-    def overdue(self) -> list[tuple[str, str]]:
-        """Open runs past their deadline or queue timeout: (run id, 'deadline'|'queue-timeout')."""
+    def overdue(self, redispatch_after_s: float) -> list[tuple[str, str]]:
+        """Open runs that need the sweep: (run id, why). Why is 'deadline' or 'queue-timeout'
+        (fail it), or 'undispatched' (due long ago and not started: publish it again)."""
         redis = self.store.redis
         index = self.keys.index("status", RunStatus.OPEN)
         run_ids = [str(run_id) for run_id in redis.zrange(index, 0, SWEEP_BATCH - 1)]
         pipe = redis.pipeline(transaction=False)
         for run_id in run_ids:
-            pipe.hmget(self.keys.run(run_id), ["deadlineMs", "queueDeadlineMs"])
+            pipe.hmget(self.keys.run(run_id), ["deadlineMs", "queueDeadlineMs", "dueMs"])
         now_ms = ms(now())
         found = []
-        for run_id, (deadline, queue_deadline) in zip(run_ids, pipe.execute(), strict=True):
-            if deadline and now_ms > int(deadline):
-                found.append((run_id, "deadline"))
-            elif queue_deadline and now_ms > int(queue_deadline):
-                found.append((run_id, "queue-timeout"))
+        for run_id, limits in zip(run_ids, pipe.execute(), strict=True):
+            why = overdue_reason(now_ms, limits, int(redispatch_after_s * 1000))
+            if why:
+                found.append((run_id, why))
         return found
 
     def take_sweep_turn(self, ttl_s: float) -> bool:
         """True if this process sweeps now: one worker per `ttl_s`, whichever asks first."""
         lock = self.keys.sweep_lock
         return bool(self.store.redis.set(lock, self.owner, nx=True, px=int(ttl_s * 1000)))
+
+
+def overdue_reason(now_ms: int, limits: list[str | None], redispatch_after_ms: int) -> str | None:
+    """Why an open run with these [deadlineMs, queueDeadlineMs, dueMs] needs the sweep."""
+    deadline, queue_deadline, due = (int(v) if v else None for v in limits)
+    if deadline is not None and now_ms > deadline:
+        return "deadline"
+    if queue_deadline is not None and now_ms > queue_deadline:
+        return "queue-timeout"
+    if due is not None and now_ms > due + redispatch_after_ms:
+        return "undispatched"
+    return None

@@ -40,7 +40,12 @@ def create_worker_app(settings: PoolSettings, registry: Registry) -> Celery:
         on_grace_expired=kill_this_process,
     )
     register_run_task(app, executor)
-    sweeper = Sweeper(executor.leases, executor, interval_s=settings.sweep_interval_s)
+    sweeper = Sweeper(
+        executor.leases,
+        executor,
+        interval_s=settings.sweep_interval_s,
+        redispatch_after_s=settings.redispatch_after_s,
+    )
     worker_ready.connect(lambda **_: sweeper.start(), weak=False)
     worker_shutdown.connect(lambda **_: sweeper.stop(), weak=False)
     return app

@@ -37,13 +37,11 @@ def retrying(
         f"Attempt {attempt.number} failed with {error.name}: {error.message}; "
         f"retrying in {delay_s:.1f} s"
     )
-    fields = {}
+    fields = {"dueMs": str(ms(now() + timedelta(seconds=delay_s)))}
     if queue_timeout_s is not None:
         queue_deadline = now() + timedelta(seconds=queue_timeout_s)
-        fields = {
-            "queueDeadlineAt": iso(queue_deadline),
-            "queueDeadlineMs": str(ms(queue_deadline)),
-        }
+        fields["queueDeadlineAt"] = iso(queue_deadline)
+        fields["queueDeadlineMs"] = str(ms(queue_deadline))
     return Settlement(
         status=RunStatus.OPEN,
         attempt=ended(attempt, RunStatus.FAILED, error),

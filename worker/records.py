@@ -156,8 +156,9 @@ CANCELLED_BEFORE_START = {"message": "Run cancelled before it started", "status"
 
 
 def deadline_fields(run: Run) -> dict[str, str]:
-    """The run's deadlines in epoch ms, the form the Lua scripts compare against."""
-    fields = {}
+    """When the run's first attempt is due, and its deadlines, in epoch ms (the form the Lua
+    scripts and the sweep compare against)."""
+    fields = {"dueMs": str(ms(run.created_at))}
     if run.deadline_at:
         fields["deadlineMs"] = str(ms(run.deadline_at))
     if run.queue_deadline_at:

@@ -17,10 +17,18 @@ log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    def __init__(self, leases: Leases, executor: Executor, *, interval_s: float) -> None:
+    def __init__(
+        self,
+        leases: Leases,
+        executor: Executor,
+        *,
+        interval_s: float,
+        redispatch_after_s: float = 60.0,
+    ) -> None:
         self.leases = leases
         self.executor = executor
         self.interval_s = interval_s
+        self.redispatch_after_s = redispatch_after_s
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="actionpool-sweep", daemon=True)
 
@@ -33,8 +41,11 @@ class Sweeper:
             error = WorkerLostError("the worker running the attempt stopped heartbeating")
             outcomes[run_id] = self.executor.recover(run_id, error)
             log.warning("recovered run %s after its lease expired: %s", run_id, outcomes[run_id])
-        for run_id, kind in self.leases.overdue():
-            outcomes[run_id] = self.executor.expire(run_id, kind)
+        for run_id, why in self.leases.overdue(self.redispatch_after_s):
+            if why == "undispatched":
+                outcomes[run_id] = self.executor.redispatch(run_id)
+            else:
+                outcomes[run_id] = self.executor.expire(run_id, why)
         return outcomes
 
     def start(self) -> None:

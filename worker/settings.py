@@ -44,6 +44,11 @@ class PoolSettings(BaseSettings):
     sweep_interval_s: float = Field(
         default=5.0, gt=0, description="How often workers look for runs whose lease expired"
     )
+    redispatch_after_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="An open run not started this long after it was due is published again",
+    )
     cancel_grace_s: float = Field(
         default=10.0, ge=0, description="How long a cancelled attempt may take to stop"
     )

@@ -220,6 +220,10 @@ class RunStore:
         )
         return bool(reply)
 
+    def mark_redispatched(self, run_id: str) -> None:
+        """The run's next attempt was published again now: the sweep waits anew."""
+        self.redis.hset(self.keys.run(run_id), "dueMs", str(ms(now())))
+
     def cancel_requested(self, run_id: str) -> bool:
         return bool(self.redis.hexists(self.keys.run(run_id), "cancelRequestedAt"))
 

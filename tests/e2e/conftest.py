@@ -36,6 +36,7 @@ def pool_env(redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
         ACTIONPOOL_LEASE_TTL_S="3",
         ACTIONPOOL_SWEEP_INTERVAL_S="1",
         ACTIONPOOL_CANCEL_GRACE_S="2",
+        ACTIONPOOL_REDISPATCH_AFTER_S="5",
     )
     env.update(extra)
     return env

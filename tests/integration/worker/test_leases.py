@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 
 import pytest
 
 from actions.errors import LeaseLostError, WorkerLostError
+from actions.registry import Registry
 from tests.integration.conftest import Broker
 from worker.execution import Executor, RunCheckpoints
 from worker.leases import Leases
-from worker.records import Attempt, RunStatus, now
+from worker.records import Attempt, Run, RunStatus, now
 from worker.recovery import Sweeper
 from worker.store import RunStore
 
@@ -95,3 +97,27 @@ def test_a_replaced_attempt_can_neither_checkpoint_nor_settle(
     assert store.load_checkpoint(run_id, "create-repo") == '"live"'
     assert executor.settle_lost(run_id, 1, WorkerLostError("late")) == "stale"
     assert store.get(run_id).status == RunStatus.PROCESSING
+
+
+def test_sweep_publishes_again_a_run_whose_message_was_lost(
+    store: RunStore, executor: Executor, registry: Registry, broker: Broker
+) -> None:
+    # Given a run recorded but never published (the API died between the two)
+    run = Run(
+        id=str(uuid.uuid4()),
+        action_id="debug:log",
+        status=RunStatus.OPEN,
+        input={"message": "x"},
+        max_attempts=3,
+        queue="default",
+        created_at=now(),
+    )
+    store.create(run, fingerprint="f", key_digest=None, secrets={})
+    assert broker.messages() == []
+    sweeper = Sweeper(executor.leases, executor, interval_s=0.1, redispatch_after_s=0.2)
+    # When the sweep runs after the redispatch wait
+    time.sleep(0.3)
+    # Then attempt 1 is on the queue, and the run completes once it is delivered
+    assert sweeper.sweep_once() == {run.id: "redispatched"}
+    assert broker.task_args() == [[run.id, 1]]
+    assert executor.run_attempt(run.id, 1) == "completed"
