@@ -16,10 +16,6 @@ def celery_config(settings: PoolSettings) -> dict[str, Any]:
     transport = {
         "global_keyprefix": settings.key_prefix,
         "visibility_timeout": settings.visibility_timeout_s,
-        # Look for messages past the visibility timeout every few seconds (kombu's default
-        # looks every 100 s); redelivered copies of running attempts find the run leased.
-        "unacked_restore_interval": max(1, min(10, settings.visibility_timeout_s // 2)),
-        "unacked_restore_throttle": 1,
         "socket_timeout": settings.redis_socket_timeout_s,
         "socket_connect_timeout": settings.redis_socket_timeout_s,
         "max_retries": 2,
@@ -53,8 +49,10 @@ def celery_config(settings: PoolSettings) -> dict[str, Any]:
         "task_default_queue": "default",
         # SIGTERM (remapped to SIGQUIT by `actionpool worker`): stop taking runs, let running
         # attempts finish within the grace, then hand their messages back (soft shutdown).
+        # An idle worker stops at once; a retry it held (an ETA message) is restored by the
+        # broker, or published again by the sweep.
         "worker_soft_shutdown_timeout": settings.worker_shutdown_grace_s,
-        "worker_enable_soft_shutdown_on_idle": True,
+        "worker_enable_soft_shutdown_on_idle": False,
     }
 
 

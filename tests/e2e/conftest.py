@@ -37,6 +37,7 @@ def pool_env(redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
         ACTIONPOOL_SWEEP_INTERVAL_S="1",
         ACTIONPOOL_CANCEL_GRACE_S="2",
         ACTIONPOOL_REDISPATCH_AFTER_S="5",
+        ACTIONPOOL_WORKER_SHUTDOWN_GRACE_S="2",
     )
     env.update(extra)
     return env
