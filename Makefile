@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev test lint typecheck unit integration e2e bench clean
+.PHONY: dev test lint typecheck unit integration e2e faults bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "actionpool needs Python 3.11+, found " + sys.version.split()[0])'
@@ -34,6 +34,9 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e
+
+faults: $(STAMP)
+	$(BIN)/pytest tests/faults
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
