@@ -57,7 +57,7 @@ def _machine_busy_s() -> float:
 
 
 def _redis_cpu_s(client: redis.Redis) -> float:
-    info = client.info("cpu")
+    info: dict[str, float] = client.info("cpu")  # type: ignore[assignment]
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 

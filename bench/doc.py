@@ -34,7 +34,7 @@ def machine(redis_url: str) -> dict[str, str]:
     cpu = "unknown"
     with Path("/proc/cpuinfo").open() as info:
         cpu = next((line.split(":", 1)[1].strip() for line in info if "model name" in line), cpu)
-    server = redis.Redis.from_url(redis_url).info("server")
+    server: dict[str, str] = redis.Redis.from_url(redis_url).info("server")  # type: ignore[assignment]
     return {
         "CPU": f"{os.cpu_count()} cores ({cpu})",
         "OS": f"{platform.system()} {platform.release()}",

@@ -104,7 +104,7 @@ class PoolRuns:
         ordered = list(ids)
         pipe = self.client.pipeline(transaction=False)
         for run_id in ordered:
-            pipe.hmget(self.keys.run(run_id), "createdAt", "status")
+            pipe.hmget(self.keys.run(run_id), ["createdAt", "status"])
             pipe.hget(self.keys.attempts(run_id), "1")
         replies = pipe.execute()
         timings, failed = [], 0
@@ -127,7 +127,7 @@ class PlainRuns:
         self.key = done_key(prefix)
 
     def ended(self) -> int:
-        return int(self.client.llen(self.key))
+        return int(self.client.llen(self.key))  # type: ignore[arg-type]
 
     def take(self) -> list[Timing]:
         """Read and clear the records; a no-op ends when it starts."""

@@ -26,10 +26,10 @@ def delete_prefix(client: redis.Redis, prefix: str) -> int:
     for key in client.scan_iter(match=f"{prefix}*", count=1000):
         batch.append(key)
         if len(batch) >= 500:
-            deleted += client.delete(*batch)
+            deleted += int(client.delete(*batch))  # type: ignore[arg-type]
             batch.clear()
     if batch:
-        deleted += client.delete(*batch)
+        deleted += int(client.delete(*batch))  # type: ignore[arg-type]
     return deleted
 
 

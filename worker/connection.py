@@ -27,4 +27,5 @@ def connect(settings: PoolSettings) -> Redis:
 
 
 def connect_async(settings: PoolSettings) -> AsyncRedis:
-    return AsyncRedis.from_url(settings.redis_url, **client_options(settings))
+    client: AsyncRedis = AsyncRedis.from_url(settings.redis_url, **client_options(settings))
+    return client

@@ -28,7 +28,7 @@ from actions.errors import (
 from actions.registry import Registry
 from worker import outcomes
 from worker.dispatch import Dispatcher
-from worker.heartbeat import Heartbeat
+from worker.heartbeat import Beater, Heartbeat
 from worker.leases import Leases
 from worker.policy import decide_retry, time_limits_of
 from worker.records import Attempt, ErrorInfo, Run, RunStatus, now
@@ -95,8 +95,12 @@ class Executor:
     ) -> None:
         self.store = store
         self.leases = Leases(store)
-        self.timing = timing
-        self.on_grace_expired = on_grace_expired
+        self.beater = Beater(
+            self.leases,
+            interval_s=timing.heartbeat_interval_s,
+            cancel_grace_s=timing.cancel_grace_s,
+            on_grace_expired=on_grace_expired,
+        )
         self.registry = registry
         self.dispatcher = dispatcher
         self.worker_name = worker_name
@@ -120,7 +124,7 @@ class Executor:
             return self._fail_unrunnable(run, attempt, exc)
         redactor = Redactor(claim.secrets.values())
         try:
-            with self._heartbeat(run.id, number) as heartbeat:
+            with self.beater.attempt(run.id, number) as heartbeat:
                 output = self._invoke(run, action, attempt, claim.secrets, redactor, heartbeat)
         except self.timeout_errors:
             error: BaseException = ActionTimeoutError(
@@ -214,16 +218,6 @@ class Executor:
     @staticmethod
     def _soft_limit_s(run: Run, action: Action[Any, Any]) -> float:
         return time_limits_of(action, seconds_until(run.deadline_at)).soft_s
-
-    def _heartbeat(self, run_id: str, number: int) -> Heartbeat:
-        return Heartbeat(
-            self.leases,
-            run_id,
-            number,
-            interval_s=self.timing.heartbeat_interval_s,
-            cancel_grace_s=self.timing.cancel_grace_s,
-            on_grace_expired=self.on_grace_expired,
-        )
 
     def _workspace(self, run_id: str, number: int) -> Path:
         return self.workspace_root / f"{run_id}.{number}"

@@ -1,4 +1,5 @@
-"""`Heartbeat`: renews a running attempt's lease from a thread and relays cancellation.
+"""Heartbeats: one thread per process renews the leases of the attempts running in it, and
+relays cancellation to them.
 
 Cancellation reaches the action with the heartbeat (Temporal's model): `ctx.cancelled` is set
 when the run's cancellation was asked for, or when the attempt lost its lease. An attempt that
@@ -9,6 +10,7 @@ the process kills itself and Celery replaces it).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,28 +24,17 @@ log = logging.getLogger(__name__)
 
 
 class Heartbeat:
-    def __init__(
-        self,
-        leases: Leases,
-        run_id: str,
-        attempt: int,
-        *,
-        interval_s: float,
-        cancel_grace_s: float,
-        on_grace_expired: Callable[[], None] | None = None,
-    ) -> None:
-        self.leases = leases
+    """The heartbeat of one running attempt; a context manager around the attempt."""
+
+    def __init__(self, beater: Beater, run_id: str, attempt: int) -> None:
+        self.beater = beater
         self.run_id = run_id
         self.attempt = attempt
-        self.interval_s = interval_s
-        self.cancel_grace_s = cancel_grace_s
-        self.on_grace_expired = on_grace_expired
         self.cancelled = threading.Event()
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{run_id}", daemon=True)
+        self.stop_by: float | None = None
 
     def __enter__(self) -> Heartbeat:
-        self._thread.start()
+        self.beater.add(self)
         return self
 
     def __exit__(
@@ -52,26 +43,69 @@ class Heartbeat:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._stopped.set()
-        self._thread.join(timeout=self.interval_s + 5)
+        self.beater.remove(self)
 
-    def _beat(self) -> None:
-        stop_by: float | None = None
-        while not self._stopped.wait(self.interval_s):
-            if stop_by is None and self._must_stop():
-                self.cancelled.set()
-                stop_by = time.monotonic() + self.cancel_grace_s
-            if stop_by is not None and time.monotonic() >= stop_by and self.on_grace_expired:
-                log.warning("run %s attempt %d ignored cancellation", self.run_id, self.attempt)
-                self.on_grace_expired()
-                return
+    def beat(self, leases: Leases, cancel_grace_s: float) -> bool:
+        """Renew the lease; True when the grace after a cancellation has run out."""
+        if self.stop_by is None and self._must_stop(leases):
+            self.cancelled.set()
+            self.stop_by = time.monotonic() + cancel_grace_s
+        return self.stop_by is not None and time.monotonic() >= self.stop_by
 
-    def _must_stop(self) -> bool:
+    def _must_stop(self, leases: Leases) -> bool:
         try:
-            renewal = self.leases.renew(self.run_id, self.attempt)
+            renewal = leases.renew(self.run_id, self.attempt)
         except RedisError as exc:  # keep beating: the lease outlives a short outage
             log.warning("run %s: heartbeat failed: %s", self.run_id, exc)
             return False
         if not renewal.held:
             log.warning("run %s attempt %d lost its lease", self.run_id, self.attempt)
         return renewal.cancel_requested or not renewal.held
+
+
+class Beater:
+    """The per-process thread behind every `Heartbeat` (started lazily, again after a fork)."""
+
+    def __init__(
+        self,
+        leases: Leases,
+        *,
+        interval_s: float,
+        cancel_grace_s: float,
+        on_grace_expired: Callable[[], None] | None = None,
+    ) -> None:
+        self.leases = leases
+        self.interval_s = interval_s
+        self.cancel_grace_s = cancel_grace_s
+        self.on_grace_expired = on_grace_expired
+        self._running: set[Heartbeat] = set()
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+
+    def attempt(self, run_id: str, attempt: int) -> Heartbeat:
+        return Heartbeat(self, run_id, attempt)
+
+    def add(self, heartbeat: Heartbeat) -> None:
+        with self._lock:
+            self._running.add(heartbeat)
+            if self._pid != os.getpid():  # first use in this process (a forked child)
+                self._pid = os.getpid()
+                threading.Thread(
+                    target=self._loop, name="actionpool-heartbeat", daemon=True
+                ).start()
+
+    def remove(self, heartbeat: Heartbeat) -> None:
+        with self._lock:
+            self._running.discard(heartbeat)
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(self.interval_s)
+            with self._lock:
+                running = list(self._running)
+            for heartbeat in running:
+                if heartbeat.beat(self.leases, self.cancel_grace_s):
+                    log.warning("run %s ignored cancellation", heartbeat.run_id)
+                    self.remove(heartbeat)
+                    if self.on_grace_expired:
+                        self.on_grace_expired()

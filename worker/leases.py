@@ -40,10 +40,8 @@ class Leases:
 
     def expired(self) -> list[str]:
         """Runs in `processing` whose lease has expired (their worker stopped heartbeating)."""
-        redis = self.store.redis
-        index = self.keys.index("status", RunStatus.PROCESSING)
-        run_ids = [str(run_id) for run_id in redis.zrange(index, 0, SWEEP_BATCH - 1)]
-        pipe = redis.pipeline(transaction=False)
+        run_ids = self.store.oldest(RunStatus.PROCESSING, SWEEP_BATCH)
+        pipe = self.store.redis.pipeline(transaction=False)
         for run_id in run_ids:
             pipe.exists(self.keys.lease(run_id))
         return [run_id for run_id, alive in zip(run_ids, pipe.execute(), strict=True) if not alive]
@@ -51,10 +49,8 @@ class Leases:
     def overdue(self, redispatch_after_s: float) -> list[tuple[str, str]]:
         """Open runs that need the sweep: (run id, why). Why is 'deadline' or 'queue-timeout'
         (fail it), or 'undispatched' (due long ago and not started: publish it again)."""
-        redis = self.store.redis
-        index = self.keys.index("status", RunStatus.OPEN)
-        run_ids = [str(run_id) for run_id in redis.zrange(index, 0, SWEEP_BATCH - 1)]
-        pipe = redis.pipeline(transaction=False)
+        run_ids = self.store.oldest(RunStatus.OPEN, SWEEP_BATCH)
+        pipe = self.store.redis.pipeline(transaction=False)
         for run_id in run_ids:
             pipe.hmget(self.keys.run(run_id), ["deadlineMs", "queueDeadlineMs", "dueMs"])
         now_ms = ms(now())

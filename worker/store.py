@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 
@@ -130,7 +130,14 @@ class RunStore:
 
     def events(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[RunEvent]:
         entries = self.redis.xrange(self.keys.events(run_id), min=f"0-{after + 1}", count=limit)
-        return [decode_event(run_id, entry_id, fields) for entry_id, fields in entries or []]
+        return [
+            decode_event(run_id, entry_id, fields) for entry_id, fields in cast(list[Any], entries)
+        ]
+
+    def oldest(self, status: RunStatus, count: int) -> list[str]:
+        """The ids of the `count` oldest runs with this status."""
+        run_ids = self.redis.zrange(self.keys.index("status", status), 0, count - 1)
+        return [str(run_id) for run_id in cast(list[str], run_ids)]
 
     def claim(self, run_id: str, attempt: Attempt) -> Claim:
         """Move an open run to processing for `attempt`; the run and its secrets, or why not."""
@@ -206,7 +213,7 @@ class RunStore:
 
     def secrets(self, run_id: str) -> dict[str, str]:
         raw = self.redis.get(self.keys.secrets(run_id))
-        return dict(json.loads(raw)) if raw else {}
+        return dict(json.loads(cast(str, raw))) if raw else {}
 
     def load_checkpoint(self, run_id: str, key: str) -> str | None:
         value = self.redis.hget(self.keys.checkpoints(run_id), key)
