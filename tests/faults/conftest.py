@@ -29,7 +29,9 @@ def install_plugin(site: Path) -> Path:
     dist = site / "actionpool_fault_actions-0.0.dist-info"
     dist.mkdir(exist_ok=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: actionpool-fault-actions\n")
-    (dist / "entry_points.txt").write_text("[actionpool.actions]\nfault = faultactions:count\n")
+    (dist / "entry_points.txt").write_text(
+        "[actionpool.actions]\nfault = faultactions:count\ncrash = faultactions:crash\n"
+    )
     return site
 
 

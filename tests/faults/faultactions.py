@@ -8,6 +8,8 @@ attempts of one run never ran at the same time.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import redis
@@ -48,3 +50,17 @@ def _effect(client: redis.Redis, prefix: str, ctx: ActionContext, step: int) -> 
     if client.set(f"{prefix}effect:{key}", ctx.attempt, nx=True):
         client.hincrby(f"{prefix}applied", key, 1)
     return step
+
+
+class Empty(ActionModel):
+    pass
+
+
+@action(
+    "fault:crash",
+    description="Kills the process running it, every attempt (a poison run).",
+    retry=RetryPolicy(max_attempts=3, initial_delay_s=0.1, max_delay_s=0.2),
+)
+def crash(input: Empty, ctx: ActionContext) -> Empty:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return Empty()

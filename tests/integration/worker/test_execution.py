@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,7 +17,7 @@ from tests.integration.conftest import Broker
 from worker.client import PoolClient, RunRequest
 from worker.connection import connect_async
 from worker.dispatch import Dispatcher
-from worker.execution import Executor, Timing
+from worker.execution import Executor
 from worker.records import Attempt, RunContext, RunStatus, now
 from worker.settings import PoolSettings
 from worker.store import RunStore
@@ -53,7 +52,11 @@ def _create(n: int) -> str:
 
 @pytest.fixture
 async def pool(
-    settings: PoolSettings, store: RunStore, registry: Registry, dispatcher: Dispatcher
+    settings: PoolSettings,
+    store: RunStore,
+    registry: Registry,
+    dispatcher: Dispatcher,
+    executor: Executor,
 ) -> AsyncIterator[tuple[PoolClient, Executor]]:
     registry.register(checkpointed)
     client = PoolClient(
@@ -62,15 +65,6 @@ async def pool(
         dispatcher,
         connect_async(settings),
         socket_timeout_s=settings.redis_socket_timeout_s,
-    )
-    executor = Executor(
-        store,
-        registry,
-        dispatcher,
-        worker_name="w1",
-        workspace_root=settings.workspace_root,
-        timing=Timing(heartbeat_interval_s=0.1, cancel_grace_s=1),
-        rng=random.Random(0),
     )
     yield client, executor
     await client.aredis.aclose()
