@@ -123,8 +123,9 @@ class Executor:
         except UnknownActionError as exc:  # not installed here: fail clearly, never hang
             return self._fail_unrunnable(run, attempt, exc)
         redactor = Redactor(claim.secrets.values())
+        heartbeat = self.beater.attempt(run.id, number)
         try:
-            with self.beater.attempt(run.id, number) as heartbeat:
+            with heartbeat:
                 output = self._invoke(run, action, attempt, claim.secrets, redactor, heartbeat)
         except self.timeout_errors:
             error: BaseException = ActionTimeoutError(
@@ -135,6 +136,8 @@ class Executor:
         else:
             self._complete(run, attempt, output)
             return RunStatus.COMPLETED
+        if heartbeat.lost:  # stopped because the lease was lost: a retryable loss, not a cancel
+            error = LeaseLostError(f"attempt {number} lost its lease (no heartbeat got through)")
         return self._settle_failure(run, action, attempt, error_info(error, redactor), error)
 
     def _fail_unrunnable(self, run: Run, attempt: Attempt, error: ActionPoolError) -> str:
@@ -156,18 +159,16 @@ class Executor:
         run = self.store.get(run_id)
         if run.status != RunStatus.OPEN:
             return "stale"
-        self.store.mark_redispatched(run_id)
         action = self.registry.get(run.action_id)
+        self.store.mark_redispatched(run_id)
         self.dispatcher.dispatch(run_id, action, run.attempt + 1, deadline_at=run.deadline_at)
         log.warning("run %s: attempt %d published again", run_id, run.attempt + 1)
         return "redispatched"
 
-    def recover(self, run_id: str, error: BaseException) -> str:
-        """Settle the processing attempt of a run whose lease expired (the sweep's call)."""
-        run = self.store.get(run_id)
-        if run.status != RunStatus.PROCESSING:
-            return "stale"
-        return self.settle_lost(run_id, run.attempt, error)
+    def recover(self, run_id: str, number: int, error: BaseException) -> str:
+        """Settle attempt `number` of a run whose lease expired (the sweep's call); a newer
+        attempt that holds the run meanwhile is left alone."""
+        return self.settle_lost(run_id, number, error)
 
     def settle_lost(self, run_id: str, number: int, error: BaseException) -> str:
         """Record an attempt whose process died or was killed (called in the main process)."""
@@ -252,8 +253,12 @@ class Executor:
             None if action.queue_timeout_s is None else (decision.delay_s + action.queue_timeout_s)
         )
         retry = outcomes.retrying(attempt, info, decision.delay_s, queue_timeout_s)
-        if self.store.settle(run.id, retry):
-            self.dispatcher.dispatch(
-                run.id, action, attempt.number + 1, decision.delay_s, run.deadline_at
-            )
+        if not self.store.settle(run.id, retry):
+            return "stale"
+        if self.store.cancel_requested(run.id):  # asked while this attempt was ending
+            self.store.cancel(run.id)
+            return RunStatus.CANCELLED
+        self.dispatcher.dispatch(
+            run.id, action, attempt.number + 1, decision.delay_s, run.deadline_at
+        )
         return "retrying"

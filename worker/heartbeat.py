@@ -31,7 +31,10 @@ class Heartbeat:
         self.run_id = run_id
         self.attempt = attempt
         self.cancelled = threading.Event()
+        self.lost = False
+        """True once this attempt no longer holds (or cannot show it holds) the run's lease."""
         self.stop_by: float | None = None
+        self.renewed_at = time.monotonic()
 
     def __enter__(self) -> Heartbeat:
         self.beater.add(self)
@@ -55,11 +58,15 @@ class Heartbeat:
     def _must_stop(self, leases: Leases) -> bool:
         try:
             renewal = leases.renew(self.run_id, self.attempt)
-        except RedisError as exc:  # keep beating: the lease outlives a short outage
+        except RedisError as exc:  # keep beating while the lease may still be ours
             log.warning("run %s: heartbeat failed: %s", self.run_id, exc)
-            return False
+            unrenewed_s = time.monotonic() - self.renewed_at
+            self.lost = unrenewed_s * 1000 >= leases.store.lease_ttl_ms
+            return self.lost
+        self.renewed_at = time.monotonic()
         if not renewal.held:
             log.warning("run %s attempt %d lost its lease", self.run_id, self.attempt)
+            self.lost = True
         return renewal.cancel_requested or not renewal.held
 
 

@@ -38,13 +38,20 @@ class Leases:
         )
         return Renewal(held=bool(held), cancel_requested=bool(cancel))
 
-    def expired(self) -> list[str]:
-        """Runs in `processing` whose lease has expired (their worker stopped heartbeating)."""
+    def expired(self) -> list[tuple[str, int]]:
+        """(run id, attempt) of runs in `processing` whose lease has expired: their worker
+        stopped heartbeating. Read together, so a newer attempt is never taken for the lost one."""
         run_ids = self.store.oldest(RunStatus.PROCESSING, SWEEP_BATCH)
         pipe = self.store.redis.pipeline(transaction=False)
         for run_id in run_ids:
+            pipe.hget(self.keys.run(run_id), "attempt")
             pipe.exists(self.keys.lease(run_id))
-        return [run_id for run_id, alive in zip(run_ids, pipe.execute(), strict=True) if not alive]
+        replies = pipe.execute()
+        return [
+            (run_id, int(attempt))
+            for run_id, attempt, alive in zip(run_ids, replies[::2], replies[1::2], strict=True)
+            if attempt is not None and not alive
+        ]
 
     def overdue(self, redispatch_after_s: float) -> list[tuple[str, str]]:
         """Open runs that need the sweep: (run id, why). Why is 'deadline' or 'queue-timeout'

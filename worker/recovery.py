@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from functools import partial
 
 from actions.errors import WorkerLostError
 from worker.execution import Executor
@@ -36,17 +38,27 @@ class Sweeper:
         """Recover every expired run now (if it is this worker's turn); run id -> outcome."""
         if not self.leases.take_sweep_turn(self.interval_s * 0.9):
             return {}
-        outcomes = {}
-        for run_id in self.leases.expired():
+        outcomes: dict[str, str] = {}
+        for run_id, number in self.leases.expired():
             error = WorkerLostError("the worker running the attempt stopped heartbeating")
-            outcomes[run_id] = self.executor.recover(run_id, error)
-            log.warning("recovered run %s after its lease expired: %s", run_id, outcomes[run_id])
+            self._settle(outcomes, run_id, partial(self.executor.recover, run_id, number, error))
         for run_id, why in self.leases.overdue(self.redispatch_after_s):
             if why == "undispatched":
-                outcomes[run_id] = self.executor.redispatch(run_id)
+                self._settle(outcomes, run_id, partial(self.executor.redispatch, run_id))
             else:
-                outcomes[run_id] = self.executor.expire(run_id, why)
+                self._settle(outcomes, run_id, partial(self.executor.expire, run_id, why))
         return outcomes
+
+    @staticmethod
+    def _settle(outcomes: dict[str, str], run_id: str, action: Callable[[], str]) -> None:
+        """One run's recovery; its failure is logged and does not stop the sweep."""
+        try:
+            outcomes[run_id] = action()
+        except Exception:
+            log.exception("recovery of run %s failed", run_id)
+            outcomes[run_id] = "error"
+        else:
+            log.warning("recovery sweep: run %s %s", run_id, outcomes[run_id])
 
     def start(self) -> None:
         self._thread.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -85,7 +86,7 @@ def test_a_replaced_attempt_can_neither_checkpoint_nor_settle(
     # Given attempt 1 lost its lease and attempt 2 now holds the run
     run_id = make_run("debug:log", {"message": "x"})
     store.claim(run_id, attempt(1))
-    executor.recover(run_id, WorkerLostError("lease expired"))
+    executor.recover(run_id, 1, WorkerLostError("lease expired"))
     store.claim(run_id, attempt(2))
     # When the old attempt (a paused zombie) writes a checkpoint, or tries to complete the run
     zombie = RunCheckpoints(store, run_id, 1)
@@ -121,3 +122,41 @@ def test_sweep_publishes_again_a_run_whose_message_was_lost(
     assert sweeper.sweep_once() == {run.id: "redispatched"}
     assert broker.task_args() == [[run.id, 1]]
     assert executor.run_attempt(run.id, 1) == "completed"
+
+
+def test_an_attempt_that_lost_its_lease_is_retried_not_failed(
+    store: RunStore, executor: Executor, make_run: Callable[..., str]
+) -> None:
+    # Given an attempt sleeping (it stops when told to)
+    run_id = make_run("debug:sleep", {"seconds": 30})
+    outcome: list[str] = []
+    thread = threading.Thread(target=lambda: outcome.append(executor.run_attempt(run_id, 1)))
+    thread.start()
+    time.sleep(0.3)
+    # When its lease disappears (Redis lost it, or it expired during a stall)
+    store.redis.delete(store.keys.lease(run_id))
+    thread.join(5)
+    # Then the attempt stops and the run is retried: a lost lease is no cancellation
+    assert outcome == ["retrying"]
+    run = store.get(run_id)
+    assert run.status == RunStatus.OPEN
+    assert run.attempts[0].error is not None and run.attempts[0].error.name == "LeaseLostError"
+
+
+def test_the_sweep_never_takes_a_newer_attempt_for_the_lost_one(
+    store: RunStore, executor: Executor, make_run: Callable[..., str]
+) -> None:
+    # Given the sweep saw attempt 1's lease expired...
+    run_id = make_run("debug:log", {"message": "x"})
+    store.claim(run_id, attempt(1))
+    store.redis.delete(store.keys.lease(run_id))
+    seen = executor.leases.expired()
+    assert seen == [(run_id, 1)]
+    # ...but attempt 1 was settled meanwhile and attempt 2 now holds the run
+    executor.settle_lost(run_id, 1, WorkerLostError("child died"))
+    store.claim(run_id, attempt(2))
+    # When the sweep gets to it
+    assert executor.recover(run_id, 1, WorkerLostError("lease expired")) == "stale"
+    # Then attempt 2 keeps the run and its lease
+    assert store.get(run_id).status == RunStatus.PROCESSING
+    assert store.redis.get(store.keys.lease(run_id)) == "2"
