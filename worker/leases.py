@@ -14,7 +14,7 @@ from worker.records import RunStatus, iso, ms, now
 from worker.store import RunStore
 
 SWEEP_BATCH = 500
-"""Processing runs looked at per sweep."""
+"""Runs read from an index per round trip when the sweep walks it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,31 +41,33 @@ class Leases:
     def expired(self) -> list[tuple[str, int]]:
         """(run id, attempt) of runs in `processing` whose lease has expired: their worker
         stopped heartbeating. Read together, so a newer attempt is never taken for the lost one."""
-        run_ids = self.store.oldest(RunStatus.PROCESSING, SWEEP_BATCH)
-        pipe = self.store.redis.pipeline(transaction=False)
-        for run_id in run_ids:
-            pipe.hget(self.keys.run(run_id), "attempt")
-            pipe.exists(self.keys.lease(run_id))
-        replies = pipe.execute()
-        return [
-            (run_id, int(attempt))
-            for run_id, attempt, alive in zip(run_ids, replies[::2], replies[1::2], strict=True)
-            if attempt is not None and not alive
-        ]
+        found = []
+        for run_ids in self.store.with_status(RunStatus.PROCESSING, SWEEP_BATCH):
+            pipe = self.store.redis.pipeline(transaction=False)
+            for run_id in run_ids:
+                pipe.hget(self.keys.run(run_id), "attempt")
+                pipe.exists(self.keys.lease(run_id))
+            replies = pipe.execute()
+            found += [
+                (run_id, int(attempt))
+                for run_id, attempt, alive in zip(run_ids, replies[::2], replies[1::2], strict=True)
+                if attempt is not None and not alive
+            ]
+        return found
 
     def overdue(self, redispatch_after_s: float) -> list[tuple[str, str]]:
         """Open runs that need the sweep: (run id, why). Why is 'deadline' or 'queue-timeout'
         (fail it), or 'undispatched' (due long ago and not started: publish it again)."""
-        run_ids = self.store.oldest(RunStatus.OPEN, SWEEP_BATCH)
-        pipe = self.store.redis.pipeline(transaction=False)
-        for run_id in run_ids:
-            pipe.hmget(self.keys.run(run_id), ["deadlineMs", "queueDeadlineMs", "dueMs"])
         now_ms = ms(now())
         found = []
-        for run_id, limits in zip(run_ids, pipe.execute(), strict=True):
-            why = overdue_reason(now_ms, limits, int(redispatch_after_s * 1000))
-            if why:
-                found.append((run_id, why))
+        for run_ids in self.store.with_status(RunStatus.OPEN, SWEEP_BATCH):
+            pipe = self.store.redis.pipeline(transaction=False)
+            for run_id in run_ids:
+                pipe.hmget(self.keys.run(run_id), ["deadlineMs", "queueDeadlineMs", "dueMs"])
+            for run_id, limits in zip(run_ids, pipe.execute(), strict=True):
+                why = overdue_reason(now_ms, limits, int(redispatch_after_s * 1000))
+                if why:
+                    found.append((run_id, why))
         return found
 
     def take_sweep_turn(self, ttl_s: float) -> bool:

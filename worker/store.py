@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any, cast
 
 from redis import Redis
@@ -134,10 +135,17 @@ class RunStore:
             decode_event(run_id, entry_id, fields) for entry_id, fields in cast(list[Any], entries)
         ]
 
-    def oldest(self, status: RunStatus, count: int) -> list[str]:
-        """The ids of the `count` oldest runs with this status."""
-        run_ids = self.redis.zrange(self.keys.index("status", status), 0, count - 1)
-        return [str(run_id) for run_id in cast(list[str], run_ids)]
+    def with_status(self, status: RunStatus, batch: int) -> Iterator[list[str]]:
+        """The ids of every run with this status, oldest first, `batch` at a time."""
+        start = 0
+        while True:
+            page = self.redis.zrange(self.keys.index("status", status), start, start + batch - 1)
+            run_ids = [str(run_id) for run_id in cast(list[str], page)]
+            if run_ids:
+                yield run_ids
+            if len(run_ids) < batch:
+                return
+            start += batch
 
     def claim(self, run_id: str, attempt: Attempt) -> Claim:
         """Move an open run to processing for `attempt`; the run and its secrets, or why not."""

@@ -160,3 +160,19 @@ def test_the_sweep_never_takes_a_newer_attempt_for_the_lost_one(
     # Then attempt 2 keeps the run and its lease
     assert store.get(run_id).status == RunStatus.PROCESSING
     assert store.redis.get(store.keys.lease(run_id)) == "2"
+
+
+def test_the_sweep_walks_every_processing_run(
+    store: RunStore,
+    executor: Executor,
+    make_run: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given more expired runs than one page of the index (2 per page here)
+    monkeypatch.setattr("worker.leases.SWEEP_BATCH", 2)
+    run_ids = [make_run("debug:log", {"message": str(n)}) for n in range(5)]
+    for run_id in run_ids:
+        store.claim(run_id, attempt(1))
+        store.redis.delete(store.keys.lease(run_id))
+    # Then the sweep finds all of them
+    assert sorted(executor.leases.expired()) == sorted((run_id, 1) for run_id in run_ids)
