@@ -123,7 +123,7 @@ class Executor:
         except UnknownActionError as exc:  # not installed here: fail clearly, never hang
             return self._fail_unrunnable(run, attempt, exc)
         redactor = Redactor(claim.secrets.values())
-        heartbeat = self.beater.attempt(run.id, number)
+        heartbeat = self.beater.attempt(run.id, number, seconds_until(run.deadline_at))
         try:
             with heartbeat:
                 output = self._invoke(run, action, attempt, claim.secrets, redactor, heartbeat)
@@ -136,7 +136,9 @@ class Executor:
         else:
             self._complete(run, attempt, output)
             return RunStatus.COMPLETED
-        if heartbeat.lost:  # stopped because the lease was lost: a retryable loss, not a cancel
+        if heartbeat.deadline_passed:  # told to stop: the run's total deadline passed
+            error = DeadlineExceededError(f"attempt {number} ran past the run's deadline")
+        elif heartbeat.lost:  # stopped because the lease was lost: retryable, not a cancel
             error = LeaseLostError(f"attempt {number} lost its lease (no heartbeat got through)")
         return self._settle_failure(run, action, attempt, error_info(error, redactor), error)
 

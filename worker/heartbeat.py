@@ -26,10 +26,15 @@ log = logging.getLogger(__name__)
 class Heartbeat:
     """The heartbeat of one running attempt; a context manager around the attempt."""
 
-    def __init__(self, beater: Beater, run_id: str, attempt: int) -> None:
+    def __init__(
+        self, beater: Beater, run_id: str, attempt: int, deadline_in_s: float | None = None
+    ) -> None:
         self.beater = beater
         self.run_id = run_id
         self.attempt = attempt
+        self.deadline = None if deadline_in_s is None else time.monotonic() + deadline_in_s
+        self.deadline_passed = False
+        """True once the run's deadline passed while this attempt ran (it is told to stop)."""
         self.cancelled = threading.Event()
         self.lost = False
         """True once this attempt no longer holds (or cannot show it holds) the run's lease."""
@@ -50,10 +55,14 @@ class Heartbeat:
 
     def beat(self, leases: Leases, cancel_grace_s: float) -> bool:
         """Renew the lease; True when the grace after a cancellation has run out."""
-        if self.stop_by is None and self._must_stop(leases):
+        if self.stop_by is None and (self._past_deadline() or self._must_stop(leases)):
             self.cancelled.set()
             self.stop_by = time.monotonic() + cancel_grace_s
         return self.stop_by is not None and time.monotonic() >= self.stop_by
+
+    def _past_deadline(self) -> bool:
+        self.deadline_passed = self.deadline is not None and time.monotonic() >= self.deadline
+        return self.deadline_passed
 
     def _must_stop(self, leases: Leases) -> bool:
         try:
@@ -89,8 +98,8 @@ class Beater:
         self._lock = threading.Lock()
         self._pid: int | None = None
 
-    def attempt(self, run_id: str, attempt: int) -> Heartbeat:
-        return Heartbeat(self, run_id, attempt)
+    def attempt(self, run_id: str, attempt: int, deadline_in_s: float | None = None) -> Heartbeat:
+        return Heartbeat(self, run_id, attempt, deadline_in_s)
 
     def add(self, heartbeat: Heartbeat) -> None:
         with self._lock:

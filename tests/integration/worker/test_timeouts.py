@@ -68,3 +68,18 @@ def test_a_run_past_its_deadline_never_starts_another_attempt(
     time.sleep(0.4)
     assert executor.run_attempt(run_id, 1) == "failed"
     assert store.get(run_id).error.name == "DeadlineExceededError"  # type: ignore[union-attr]
+
+
+def test_a_running_attempt_is_stopped_when_the_deadline_passes(
+    store: RunStore, executor: Executor, registry: Registry, make_run: Callable[..., str]
+) -> None:
+    # Given a run with a 0.5 s deadline whose attempt would sleep 30 s
+    registry.apply_overrides({"debug:sleep": {"deadline_s": 0.5}})
+    run_id = make_run("debug:sleep", {"seconds": 30})
+    started = time.monotonic()
+    # When the attempt runs past the deadline
+    outcome = executor.run_attempt(run_id, 1)
+    # Then its heartbeat told it to stop, and the run failed with DeadlineExceededError
+    assert outcome == "failed"
+    assert time.monotonic() - started < 2
+    assert store.get(run_id).error.name == "DeadlineExceededError"  # type: ignore[union-attr]
