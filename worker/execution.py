@@ -154,7 +154,7 @@ class Executor:
         log.warning("run %s not started: %s (%s)", run_id, error.name, outcome)
         return RunStatus.FAILED if outcome == "expired" else outcome
 
-    def redispatch(self, run_id: str) -> str:
+    def redispatch(self, run_id: str, redispatch_after_s: float) -> str:
         """Publish again the next attempt of an open run that was due long ago and never
         started (its message was lost: a crash between record and publish, a Redis restart).
         A copy that turns out not to be lost is harmless: `claim` runs one of them."""
@@ -162,7 +162,7 @@ class Executor:
         if run.status != RunStatus.OPEN:
             return "stale"
         action = self.registry.get(run.action_id)
-        self.store.mark_redispatched(run_id)
+        self.store.mark_redispatched(run_id, redispatch_after_s)
         self.dispatcher.dispatch(run_id, action, run.attempt + 1, deadline_at=run.deadline_at)
         log.warning("run %s: attempt %d published again", run_id, run.attempt + 1)
         return "redispatched"

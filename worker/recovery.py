@@ -44,7 +44,11 @@ class Sweeper:
             self._settle(outcomes, run_id, partial(self.executor.recover, run_id, number, error))
         for run_id, why in self.leases.overdue(self.redispatch_after_s):
             if why == "undispatched":
-                self._settle(outcomes, run_id, partial(self.executor.redispatch, run_id))
+                self._settle(
+                    outcomes,
+                    run_id,
+                    partial(self.executor.redispatch, run_id, self.redispatch_after_s),
+                )
             else:
                 self._settle(outcomes, run_id, partial(self.executor.expire, run_id, why))
         return outcomes

@@ -32,6 +32,15 @@ from worker.records import (
 from worker.scripts import ScriptCall, Scripts
 from worker.settings import PoolSettings
 
+MAX_REDISPATCH_DOUBLINGS = 5
+"""The wait between copies of a lost message doubles up to 32 x `redispatch_after_s`."""
+
+
+def redispatch_wait_ms(count: int, redispatch_after_s: float) -> int:
+    """How long after the `count`-th copy the sweep publishes the next one."""
+    doublings: int = min(count, MAX_REDISPATCH_DOUBLINGS)
+    return int(redispatch_after_s * 1000) << doublings
+
 
 class RunStore:
     """Synchronous access to the run records; every state change is one Lua script."""
@@ -235,9 +244,14 @@ class RunStore:
         )
         return bool(reply)
 
-    def mark_redispatched(self, run_id: str) -> None:
-        """The run's next attempt was published again now: the sweep waits anew."""
-        self.redis.hset(self.keys.run(run_id), "dueMs", str(ms(now())))
+    def mark_redispatched(self, run_id: str, redispatch_after_s: float) -> int:
+        """The run's next attempt was published again now. The sweep waits twice as long
+        before each further copy (a long backlog is not a lost message); returns the count."""
+        count = int(self.redis.hincrby(self.keys.run(run_id), "redispatches", 1))  # type: ignore[arg-type]
+        wait_ms = redispatch_wait_ms(count, redispatch_after_s)
+        due_ms = ms(now()) + wait_ms - int(redispatch_after_s * 1000)
+        self.redis.hset(self.keys.run(run_id), "dueMs", str(due_ms))
+        return count
 
     def cancel_requested(self, run_id: str) -> bool:
         return bool(self.redis.hexists(self.keys.run(run_id), "cancelRequestedAt"))

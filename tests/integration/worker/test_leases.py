@@ -176,3 +176,18 @@ def test_the_sweep_walks_every_processing_run(
         store.redis.delete(store.keys.lease(run_id))
     # Then the sweep finds all of them
     assert sorted(executor.leases.expired()) == sorted((run_id, 1) for run_id in run_ids)
+
+
+def test_a_run_published_again_waits_longer_before_the_next_copy(
+    store: RunStore, executor: Executor, make_run: Callable[..., str], broker: Broker
+) -> None:
+    # Given an open run that the sweep publishes again (a long backlog looks like a loss)
+    run_id = make_run("debug:log", {"message": "x"})
+    sweeper = Sweeper(executor.leases, executor, interval_s=0.1, redispatch_after_s=0.2)
+    time.sleep(0.3)
+    assert sweeper.sweep_once() == {run_id: "redispatched"}
+    # When the sweep runs again after the plain wait
+    time.sleep(0.3)
+    # Then it does not publish yet: the next copy waits twice as long
+    assert sweeper.sweep_once() == {}
+    assert len(broker.task_args()) == 2
