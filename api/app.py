@@ -38,7 +38,6 @@ def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastA
         description="Runs Backstage scaffolder actions out of process.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in (actions.router, runs.router, health.router):
