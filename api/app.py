@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from actions.registry import Registry, build_registry
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
-from api.routes import actions, health, runs
+from api.routes import actions, health, runs, stats
 from api.settings import ApiSettings
 from worker.client import PoolClient
 
@@ -40,7 +40,7 @@ def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastA
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    for router in (actions.router, runs.router, health.router):
+    for router in (actions.router, runs.router, stats.router, health.router):
         app.include_router(router)
     return app
 
