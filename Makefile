@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev test lint typecheck unit integration e2e faults bench clean
+.PHONY: dev test lint typecheck unit integration e2e faults bench trace clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "actionpool needs Python 3.11+, found " + sys.version.split()[0])'
@@ -40,6 +40,9 @@ faults: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+trace: $(STAMP)
+	$(BIN)/python -m bench.trace
 
 clean:
 	rm -rf $(VENV) .actionpool .mypy_cache .ruff_cache .pytest_cache

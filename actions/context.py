@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 import tenacity
+from opentelemetry import trace
+from opentelemetry.util.types import AttributeValue
 
 from actions.errors import ActionCancelledError
+from actions.redaction import Redactor
+from actions.tracing import TRACER_NAME, child_span
 
 T = TypeVar("T")
 
@@ -75,6 +80,23 @@ class ActionContext:
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
     soft_deadline: float | None = None
     """`time.monotonic()` value at which the attempt's soft time limit fires (None: no limit)."""
+    tracer: trace.Tracer = dataclasses.field(default_factory=lambda: trace.get_tracer(TRACER_NAME))
+
+    def redact(self, text: str) -> str:
+        """`text` with this run's secret values masked."""
+        return Redactor(self.secrets.values()).redact(text)
+
+    @contextlib.contextmanager
+    def span(self, name: str, **attributes: AttributeValue) -> Iterator[trace.Span]:
+        """A child span of the attempt around a sub-operation (a git push, an API call):
+
+            with ctx.span("git push", **{"vcs.repository.url.full": url}):
+                push()
+
+        It carries the run's attributes; an exception leaving it is recorded, secrets masked.
+        """
+        with child_span(self.tracer, name, dict(attributes), self.redact) as span:
+            yield span
 
     @property
     def workspace(self) -> Path:
@@ -88,10 +110,12 @@ class ActionContext:
         The value must be JSON-serialisable. Version keys (`create-repo.v2`) when the shape of
         the value changes, as Backstage advises for its own checkpoints.
         """
-        stored = self.checkpoints.load(key)
-        if stored is None:
-            stored = json.dumps(fn())
-            self.checkpoints.save(key, stored)
+        with self.span(f"checkpoint {key}", **{"actionpool.checkpoint.key": key}) as span:
+            stored = self.checkpoints.load(key)
+            span.set_attribute("actionpool.checkpoint.replayed", stored is not None)
+            if stored is None:
+                stored = json.dumps(fn())
+                self.checkpoints.save(key, stored)
         value: T = json.loads(stored)  # every attempt sees the same (JSON) value
         return value
 

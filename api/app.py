@@ -11,9 +11,14 @@ from fastapi import FastAPI
 from actions.registry import Registry, build_registry
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
-from api.routes import actions, health, runs, stats
+from api.routes import actions, health, metrics, runs, stats
 from api.settings import ApiSettings
+from api.tracing import trace_requests
 from worker.client import PoolClient
+from worker.logs import configure_logging
+from worker.settings import TelemetrySettings
+from worker.spans import RunAttributeProcessor
+from worker.tracing import configure_tracing, shutdown_tracing
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,7 @@ def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastA
             yield
         finally:
             await client.close()
+            shutdown_tracing()
 
     app = FastAPI(
         title="actionpool",
@@ -38,13 +44,23 @@ def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastA
         description="Runs Backstage scaffolder actions out of process.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     install_error_handlers(app)
+    trace_requests(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    for router in (actions.router, runs.router, stats.router, health.router):
+    routers = (actions.router, runs.router, stats.router, health.router, metrics.router)
+    for router in routers:
         app.include_router(router)
     return app
 
 
+SERVICE_NAME = "actionpool-api"
+
+
 def app_from_env() -> FastAPI:
-    """uvicorn factory (`api.app:app_from_env`): settings from the environment."""
-    return create_app(ApiSettings())
+    """uvicorn factory (`api.app:app_from_env`): settings from the environment; tracing is
+    set up here, in each uvicorn process."""
+    settings = ApiSettings()
+    configure_logging(settings.log_level, settings.log_format)
+    configure_tracing(TelemetrySettings(), SERVICE_NAME, (RunAttributeProcessor(),))
+    return create_app(settings)

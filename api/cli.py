@@ -13,7 +13,10 @@ from rich.table import Table
 from actions.errors import ActionPoolError
 from actions.registry import Registry, build_registry
 from api.settings import ApiSettings
+from worker.logs import configure_logging
 from worker.policy import time_limits_of
+from worker.settings import TelemetrySettings
+from worker.tracing import TracingConfigError, check_tracing
 
 cli = typer.Typer(help="actionpool: out-of-process worker pool for Backstage actions.")
 
@@ -25,6 +28,17 @@ def load_settings() -> ApiSettings:
     except ValidationError as exc:
         typer.echo(f"invalid ACTIONPOOL_ settings:\n{exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def load_telemetry() -> TelemetrySettings:
+    """The `OTEL_*` settings the pool reads itself; a bad value stops the command."""
+    try:
+        telemetry = TelemetrySettings()
+        check_tracing(telemetry)  # fail at start, not in every child process
+    except (ValidationError, TracingConfigError) as exc:
+        typer.echo(f"invalid OTEL_ settings: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return telemetry
 
 
 def load_registry(settings: ApiSettings) -> Registry:
@@ -40,24 +54,27 @@ def api() -> None:
     """Serve the HTTP API (uvicorn)."""
     settings = load_settings()
     load_registry(settings)  # refuse to start on a bad override, with the reason
+    load_telemetry()
     serve("api.app:app_from_env", settings)
 
 
 def serve(factory: str, settings: ApiSettings) -> None:
-    """uvicorn with the pool's server settings, for an app factory given by import path."""
+    """uvicorn with the pool's server settings, for an app factory given by import path;
+    each process logs as `configure_logging` says (uvicorn's own logging config is off)."""
+    configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
         factory,
         factory=True,
         host=settings.api_host,
         port=settings.api_port,
         workers=settings.api_workers,
-        log_level="info",
+        log_config=None,
         access_log=False,
     )
 
 
 @cli.command()
-def worker(loglevel: str = typer.Option("INFO", help="Log level")) -> None:
+def worker() -> None:
     """Run a Celery worker (prefork, late ack, prefetch 1) for the action queues."""
     # Before Celery is imported: SIGTERM starts Celery's soft shutdown (a bounded warm
     # shutdown, then running attempts are handed back), as containers expect.
@@ -65,7 +82,7 @@ def worker(loglevel: str = typer.Option("INFO", help="Log level")) -> None:
     from worker.main import run_worker
 
     settings = load_settings()
-    run_worker(settings, load_registry(settings), loglevel=loglevel)
+    run_worker(settings, load_registry(settings), load_telemetry())
 
 
 @cli.command()

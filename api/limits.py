@@ -37,7 +37,7 @@ class BodyLimitMiddleware:
         if body is None:
             await self._refuse(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = PayloadTooLargeError(
@@ -61,7 +61,7 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _replay(body: bytes, downstream: Receive) -> Receive:
+def replay(body: bytes, downstream: Receive) -> Receive:
     """Gives the buffered body once, then passes on what the server sends (disconnects)."""
     sent = False
 

@@ -20,3 +20,13 @@ class ApiSettings(PoolSettings):
     dev_data_dir: Path = Field(
         default=Path(".actionpool"), description="`actionpool dev`: the embedded Redis's data"
     )
+    sse_keepalive_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="Live event streams send a keep-alive comment this often (idle proxies cut)",
+    )
+    stats_max_runs: int = Field(
+        default=50_000,
+        ge=1,
+        description="`GET /v1/stats`: most runs one request reads (the newest of its window)",
+    )

@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import dataclasses
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
+from opentelemetry import trace
 from pydantic import ValidationError
 from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -27,10 +28,12 @@ from actions.errors import (
     StoreUnavailableError,
 )
 from actions.registry import Registry
+from worker import spans
 from worker.app import create_celery_app
 from worker.connection import connect_async
 from worker.dispatch import Dispatcher
 from worker.idempotency import derive_key, digest, fingerprint
+from worker.metrics import read_snapshot, render
 from worker.payload import check_plain_json
 from worker.records import (
     TERMINAL_EVENT_TYPES,
@@ -151,6 +154,7 @@ class PoolClient:
             created_at=created_at,
             queue_deadline_at=after(created_at, action.queue_timeout_s),
             deadline_at=after(created_at, action.deadline_s),
+            traceparent=spans.current_traceparent(),
         )
         call = self.store.create_call(
             run, fingerprint=print_, key_digest=key_digest, secrets=request.secrets
@@ -159,10 +163,13 @@ class PoolClient:
             created = Created.of(await self.scripts.create(keys=call.keys, args=call.args))
         if not created.created:
             return await self._replay(created, print_, key)
+        attributes = spans.run_attributes(run)
+        trace.get_current_span().set_attributes(attributes)  # the request's server span
         try:
-            await anyio.to_thread.run_sync(
-                self.dispatcher.dispatch, run.id, action, 1, 0.0, run.deadline_at
-            )
+            with spans.attached(attributes):  # the thread runs in a copy of this context
+                await anyio.to_thread.run_sync(
+                    self.dispatcher.dispatch, run.id, action, 1, 0.0, run.deadline_at
+                )
         except StoreUnavailableError:
             call = self.store.discard_call(run, key_digest)
             with contextlib.suppress(RedisError):
@@ -176,7 +183,14 @@ class PoolClient:
                 f"idempotency key {key!r} was used for run {created.run_id} "
                 "with a different action, input, context or dryRun"
             )
-        return CreatedRun(await self.get_run(created.run_id), created=False)
+        run = await self.get_run(created.run_id)
+        call = self.store.count_call("idempotent_replays", [run.action_id])
+        with store_errors():
+            await self.scripts.count(keys=call.keys, args=call.args)
+        trace.get_current_span().set_attributes(
+            {**spans.run_attributes(run), "actionpool.replayed": True}
+        )
+        return CreatedRun(run, created=False)
 
     async def cancel_run(self, run_id: str) -> Run:
         """Cancel a run: an open run ends `cancelled` now; a processing one is asked to stop
@@ -200,7 +214,9 @@ class PoolClient:
             fields, attempts = await pipe.execute()
         if not fields:
             raise RunNotFoundError(f"No run with id {run_id!r}")
-        return decode_run(fields, attempts)
+        run = decode_run(fields, attempts)
+        trace.get_current_span().set_attributes(spans.run_attributes(run))  # the request's
+        return run
 
     async def events(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[RunEvent]:
         check_run_id(run_id)
@@ -238,9 +254,44 @@ class PoolClient:
                         ended = ended or fields.get("type") in TERMINAL_EVENT_TYPES
         return await self.get_run(run_id)
 
+    async def follow_events(self, run_id: str, after: int) -> AsyncIterator[RunEvent]:
+        """The run's events after `after`, then each new one as it is written, until the run
+        ends (`worker.eventstream.follow`). The run is looked up first, so an unknown run is a
+        `RunNotFoundError` (and Redis down a `StoreUnavailableError`) before any event."""
+        from worker.eventstream import follow
+
+        check_run_id(run_id)
+        with store_errors():
+            exists = await self.aredis.exists(self.keys.run(run_id))
+        if not exists:
+            raise RunNotFoundError(f"No run with id {run_id!r}")
+        block_s = min(WAIT_BLOCK_S, self.socket_timeout_s / 2)
+        return follow(self.aredis, self.keys, run_id, after, block_s=block_s)
+
     async def ping(self) -> None:
         with store_errors():
             await self.aredis.ping()
+
+    async def stats(
+        self, group_by: str, since: datetime, until: datetime, *, max_runs: int
+    ) -> dict[str, Any]:
+        """Flow figures per template, owner or action of the runs created in [since, until]
+        (the newest `max_runs` of them), as the JSON body of `GET /v1/stats`."""
+        from worker.stats import parse_group_by, read_figures
+
+        grouping = parse_group_by(group_by)
+        with store_errors():
+            figures = await read_figures(
+                self.aredis, self.keys, grouping, since, until, max_runs=max_runs
+            )
+        body: dict[str, Any] = figures.model_dump(mode="json", by_alias=True)
+        return body
+
+    async def metrics(self) -> bytes:
+        """The pool's metrics in the Prometheus text format (counted pool-wide in Redis)."""
+        with store_errors():
+            snapshot = await read_snapshot(self.aredis, self.keys, self.registry.queues())
+        return render(snapshot)
 
     async def close(self) -> None:
         await self.aredis.aclose()

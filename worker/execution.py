@@ -15,6 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from opentelemetry import trace
+
 from actions.action import Action
 from actions.context import ActionContext, BackstageContext
 from actions.errors import (
@@ -22,28 +24,24 @@ from actions.errors import (
     ActionTimeoutError,
     DeadlineExceededError,
     LeaseLostError,
-    QueueTimeoutError,
     UnknownActionError,
 )
+from actions.redaction import Redactor
 from actions.registry import Registry
-from worker import outcomes
+from actions.tracing import record_error
+from worker import outcomes, spans, tracing
+from worker.checkpoints import RunCheckpoints
 from worker.dispatch import Dispatcher
 from worker.heartbeat import Beater, Heartbeat
 from worker.leases import Leases
 from worker.policy import decide_retry, time_limits_of
 from worker.records import Attempt, ErrorInfo, Run, RunStatus, now
-from worker.redaction import Redactor
 from worker.runlog import run_logger
 from worker.store import RunStore
 
 log = logging.getLogger(__name__)
 
-
-EXPIRIES: dict[str, Callable[[], ActionPoolError]] = {
-    "queue-timeout": lambda: QueueTimeoutError("the run waited on its queue past queue_timeout_s"),
-    "deadline": lambda: DeadlineExceededError("the run passed its deadline (deadline_s)"),
-}
-"""Why `claim.lua` (or the sweep) may refuse to start an open run, and the error recorded."""
+RESULT = "cicd.pipeline.task.run.result"
 
 
 def seconds_until(moment: datetime | None) -> float | None:
@@ -56,27 +54,6 @@ class Timing:
 
     heartbeat_interval_s: float = 2.0
     cancel_grace_s: float = 10.0
-
-
-class RunCheckpoints:
-    """The `CheckpointStore` of one run, in Redis."""
-
-    def __init__(self, store: RunStore, run_id: str, attempt: int) -> None:
-        self.store = store
-        self.run_id = run_id
-        self.attempt = attempt
-
-    def load(self, key: str) -> str | None:
-        return self.store.load_checkpoint(self.run_id, key)
-
-    def save(self, key: str, value_json: str) -> None:
-        if not self.store.save_checkpoint(self.run_id, self.attempt, key, value_json):
-            raise LeaseLostError(f"attempt {self.attempt} no longer holds run {self.run_id}")
-
-
-def error_info(error: BaseException, redactor: Redactor) -> ErrorInfo:
-    name = error.name if isinstance(error, ActionPoolError) else type(error).__name__
-    return ErrorInfo(name=name, message=redactor.redact(str(error)) or name)
 
 
 class Executor:
@@ -112,45 +89,75 @@ class Executor:
         """Claim attempt `number` of the run, run the action, record the outcome."""
         attempt = Attempt(number=number, worker=self.worker_name, started_at=now())
         claim = self.store.claim(run_id, attempt)
-        if claim.outcome in EXPIRIES:
+        if claim.outcome in outcomes.EXPIRIES:
             return self.expire(run_id, claim.outcome)
         if claim.run is None:
             log.info("run %s attempt %d not started: %s", run_id, number, claim.outcome)
             return claim.outcome
         run = claim.run
+        attributes = spans.run_attributes(run, attempt=number, worker=self.worker_name)
+        trace.get_current_span().set_attributes(attributes)  # the span of the message
+        with (
+            spans.attached(attributes),
+            tracing.tracer().start_as_current_span(
+                f"{run.action_id} attempt {number}",
+                record_exception=False,
+                set_status_on_exception=False,
+            ) as span,
+        ):
+            status = self._run_claimed(run, attempt, claim.secrets, span)
+            span.set_attribute("actionpool.outcome", status)
+            return status
+
+    def _run_claimed(
+        self, run: Run, attempt: Attempt, secrets: dict[str, str], span: trace.Span
+    ) -> str:
         try:
             action = self.registry.get(run.action_id)
         except UnknownActionError as exc:  # not installed here: fail clearly, never hang
+            record_error(span, exc, exc.name, str)
             return self._fail_unrunnable(run, attempt, exc)
-        redactor = Redactor(claim.secrets.values())
-        heartbeat = self.beater.attempt(run.id, number, seconds_until(run.deadline_at))
+        redactor = Redactor(secrets.values())
+        heartbeat = self.beater.attempt(run.id, attempt.number, seconds_until(run.deadline_at))
         try:
             with heartbeat:
-                output = self._invoke(run, action, attempt, claim.secrets, redactor, heartbeat)
+                output = self._invoke(run, action, attempt, secrets, redactor, heartbeat)
         except self.timeout_errors:
             error: BaseException = ActionTimeoutError(
-                f"attempt {number} passed its soft time limit"
+                f"attempt {attempt.number} passed its soft time limit"
             )
         except Exception as exc:
             error = exc
         else:
+            span.set_attribute(RESULT, spans.result_of(RunStatus.COMPLETED))
             self._complete(run, attempt, output)
             return RunStatus.COMPLETED
+        error = self._stop_reason(heartbeat, attempt.number) or error
+        info = outcomes.error_info(error, redactor)
+        span.set_attribute(RESULT, spans.result_of(RunStatus.FAILED, error))
+        record_error(span, error, info.name, redactor.redact)
+        return self._settle_failure(run, action, attempt, info, error)
+
+    @staticmethod
+    def _stop_reason(heartbeat: Heartbeat, number: int) -> ActionPoolError | None:
+        """Why the heartbeat stopped the attempt, if it did."""
         if heartbeat.deadline_passed:  # told to stop: the run's total deadline passed
-            error = DeadlineExceededError(f"attempt {number} ran past the run's deadline")
-        elif heartbeat.lost:  # stopped because the lease was lost: retryable, not a cancel
-            error = LeaseLostError(f"attempt {number} lost its lease (no heartbeat got through)")
-        return self._settle_failure(run, action, attempt, error_info(error, redactor), error)
+            return DeadlineExceededError(f"attempt {number} ran past the run's deadline")
+        if heartbeat.lost:  # stopped because the lease was lost: retryable, not a cancel
+            return LeaseLostError(f"attempt {number} lost its lease (no heartbeat got through)")
+        return None
 
     def _fail_unrunnable(self, run: Run, attempt: Attempt, error: ActionPoolError) -> str:
         reason = f"{run.action_id} is not installed on {self.worker_name}"
-        self.store.settle(run.id, outcomes.failed(attempt, error_info(error, Redactor(())), reason))
+        self.store.settle(
+            run.id, outcomes.failed(attempt, outcomes.error_info(error, Redactor(())), reason)
+        )
         return RunStatus.FAILED
 
     def expire(self, run_id: str, kind: str) -> str:
         """Fail an open run that passed its queue timeout or its deadline: it never starts."""
-        error = EXPIRIES[kind]()
-        outcome = self.store.expire(run_id, error_info(error, Redactor(())))
+        error = outcomes.EXPIRIES[kind]()
+        outcome = self.store.expire(run_id, outcomes.error_info(error, Redactor(())))
         log.warning("run %s not started: %s (%s)", run_id, error.name, outcome)
         return RunStatus.FAILED if outcome == "expired" else outcome
 
@@ -163,14 +170,18 @@ class Executor:
             return "stale"
         action = self.registry.get(run.action_id)
         self.store.mark_redispatched(run_id, redispatch_after_s)
-        self.dispatcher.dispatch(run_id, action, run.attempt + 1, deadline_at=run.deadline_at)
+        with spans.resumed(run.traceparent):
+            self.dispatcher.dispatch(run_id, action, run.attempt + 1, deadline_at=run.deadline_at)
         log.warning("run %s: attempt %d published again", run_id, run.attempt + 1)
         return "redispatched"
 
     def recover(self, run_id: str, number: int, error: BaseException) -> str:
         """Settle attempt `number` of a run whose lease expired (the sweep's call); a newer
         attempt that holds the run meanwhile is left alone."""
-        return self.settle_lost(run_id, number, error)
+        outcome = self.settle_lost(run_id, number, error)
+        if outcome != "stale":
+            self.store.count("leases_recovered", [self.store.get(run_id).action_id])
+        return outcome
 
     def settle_lost(self, run_id: str, number: int, error: BaseException) -> str:
         """Record an attempt whose process died or was killed (called in the main process)."""
@@ -180,8 +191,9 @@ class Executor:
             return "stale"
         attempt = next(a for a in run.attempts if a.number == number)
         action = self.registry.get(run.action_id)
-        info = error_info(error, Redactor(()))
-        return self._settle_failure(run, action, attempt, info, error)
+        info = outcomes.error_info(error, Redactor(()))
+        with spans.resumed(run.traceparent):  # a retry it publishes continues the run's trace
+            return self._settle_failure(run, action, attempt, info, error)
 
     def _invoke(
         self,

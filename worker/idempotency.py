@@ -47,11 +47,14 @@ def derive_key(body_key: str | None, header_key: str | None, context: RunContext
 
 
 def fingerprint(action_id: str, input: Any, context: RunContext, dry_run: bool) -> str:
-    """SHA-256 of the canonical JSON of what the run would do (secrets are left out)."""
+    """SHA-256 of the canonical JSON of what the run would do (secrets and the trace
+    context, which differ between a call and its retry, are left out)."""
     payload = {
         "actionId": action_id,
         "input": input,
-        "context": context.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "context": context.model_dump(
+            mode="json", by_alias=True, exclude_none=True, exclude={"traceparent"}
+        ),
         "dryRun": dry_run,
     }
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"))

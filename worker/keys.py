@@ -47,6 +47,15 @@ class Keys:
         return f"{self.prefix}run:{run_id}:lease"
 
     @property
+    def metrics(self) -> str:
+        """Hash: pool metric field (`worker/metrics.py`) -> value, counted by the scripts."""
+        return f"{self.prefix}metrics"
+
+    def queue(self, name: str) -> str:
+        """List: the broker's (kombu's) messages waiting on a queue."""
+        return f"{self.prefix}{name}"
+
+    @property
     def sweep_lock(self) -> str:
         """String: held by the one worker running the recovery sweep."""
         return f"{self.prefix}sweep-lock"

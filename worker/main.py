@@ -8,24 +8,40 @@ import signal
 
 from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import (
+    setup_logging,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
 from actions.registry import Registry
+from worker import spans, tracing
 from worker.app import create_celery_app
 from worker.dispatch import Dispatcher
 from worker.execution import Executor, Timing
+from worker.logs import configure_logging
 from worker.recovery import Sweeper
-from worker.settings import PoolSettings
+from worker.settings import PoolSettings, TelemetrySettings
 from worker.store import RunStore
 from worker.tasks import register_run_task
 
 log = logging.getLogger(__name__)
 
 
-def create_worker_app(settings: PoolSettings, registry: Registry) -> Celery:
-    """The Celery app with the run task registered and bound to a store and registry, and
-    the recovery sweep started with the worker (in its main process)."""
+SERVICE_NAME = "actionpool-worker"
+
+
+def create_worker_app(
+    settings: PoolSettings, registry: Registry, telemetry: TelemetrySettings | None = None
+) -> Celery:
+    """The Celery app with the run task registered and bound to a store and registry, the
+    recovery sweep started with the worker (in its main process), and tracing set up in
+    each child process."""
     app = create_celery_app(settings)
+    trace_children(telemetry or TelemetrySettings())
     executor = Executor(
         RunStore.from_settings(settings),
         registry,
@@ -51,14 +67,28 @@ def create_worker_app(settings: PoolSettings, registry: Registry) -> Celery:
     return app
 
 
+def trace_children(telemetry: TelemetrySettings) -> None:
+    """Each prefork child sets up its own tracer provider (never the parent's: its exporter
+    threads and connections do not survive a fork) and flushes it before it exits."""
+
+    def start(**_: object) -> None:
+        tracing.configure_tracing(telemetry, SERVICE_NAME, (spans.RunAttributeProcessor(),))
+        HTTPXClientInstrumentor().instrument()  # actions' HTTP calls become child spans
+
+    worker_process_init.connect(start, weak=False)
+    worker_process_shutdown.connect(lambda **_: tracing.shutdown_tracing(), weak=False)
+
+
 def kill_this_process() -> None:
     """In a prefork child: die at once; Celery replaces the child, the main process records
-    the attempt (cancelled, since cancellation was asked)."""
+    the attempt (cancelled, since cancellation was asked). Ended spans are exported first."""
+    tracing.flush_spans()
     os.kill(os.getpid(), signal.SIGKILL)
 
 
 def worker_argv(settings: PoolSettings, queues: list[str], loglevel: str = "INFO") -> list[str]:
     return [
+        "--quiet",  # no banner: the process log stays one record per line
         "worker",
         f"--loglevel={loglevel}",
         f"--hostname={settings.worker_name}",
@@ -70,11 +100,16 @@ def worker_argv(settings: PoolSettings, queues: list[str], loglevel: str = "INFO
     ]
 
 
-def run_worker(settings: PoolSettings, registry: Registry, loglevel: str = "INFO") -> None:
+def run_worker(
+    settings: PoolSettings,
+    registry: Registry,
+    telemetry: TelemetrySettings,
+) -> None:
     """Run a Celery worker in this process until it is stopped (SIGTERM: warm shutdown)."""
-    logging.basicConfig(level=loglevel, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
+    setup_logging.connect(lambda **_: None, weak=False)  # Celery keeps our logging as it is
     for error in registry.plugin_errors:
         log.error("plugin not loaded: %s", error)
-    app = create_worker_app(settings, registry)
+    app = create_worker_app(settings, registry, telemetry)
     queues = settings.worker_queues or registry.queues()
-    app.worker_main(worker_argv(settings, queues, loglevel))
+    app.worker_main(worker_argv(settings, queues, settings.log_level))

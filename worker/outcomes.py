@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from actions.errors import ActionPoolError, DeadlineExceededError, QueueTimeoutError
+from actions.redaction import Redactor
 from worker.records import Attempt, ErrorInfo, RunStatus, Settlement, iso, ms, now
 
 
@@ -75,3 +78,15 @@ def cancelled(attempt: Attempt) -> Settlement:
         event_type="cancelled",
         event_body={"message": "Run cancelled", "status": RunStatus.CANCELLED},
     )
+
+
+EXPIRIES: dict[str, Callable[[], ActionPoolError]] = {
+    "queue-timeout": lambda: QueueTimeoutError("the run waited on its queue past queue_timeout_s"),
+    "deadline": lambda: DeadlineExceededError("the run passed its deadline (deadline_s)"),
+}
+"""Why `claim.lua` (or the sweep) may refuse to start an open run, and the error recorded."""
+
+
+def error_info(error: BaseException, redactor: Redactor) -> ErrorInfo:
+    name = error.name if isinstance(error, ActionPoolError) else type(error).__name__
+    return ErrorInfo(name=name, message=redactor.redact(str(error)) or name)

@@ -78,3 +78,13 @@ def time_limits_of(action: Action[Any, Any], deadline_in_s: float | None = None)
     hard_s = action.timeout_s if deadline_in_s is None else min(action.timeout_s, deadline_in_s)
     soft_s = action.soft_timeout_s
     return resolve_time_limits(hard_s, None if soft_s is None else min(soft_s, hard_s))
+
+
+MAX_REDISPATCH_DOUBLINGS = 5
+"""The wait between copies of a lost message doubles up to 32 x `redispatch_after_s`."""
+
+
+def redispatch_wait_ms(count: int, redispatch_after_s: float) -> int:
+    """How long after the `count`-th copy the sweep publishes the next one."""
+    doublings: int = min(count, MAX_REDISPATCH_DOUBLINGS)
+    return int(redispatch_after_s * 1000) << doublings

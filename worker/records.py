@@ -51,6 +51,11 @@ class RunContext(CamelModel):
     task_id: str | None = Field(default=None, max_length=256)
     step_id: str | None = Field(default=None, max_length=256)
     user_ref: str | None = Field(default=None, max_length=512)
+    traceparent: str | None = Field(
+        default=None,
+        max_length=256,
+        description="W3C traceparent to continue (the Backstage proxy drops custom headers)",
+    )
 
 
 class Attempt(CamelModel):
@@ -85,6 +90,9 @@ class Run(CamelModel):
     cancel_requested_at: datetime | None = None
     queue_deadline_at: datetime | None = None
     deadline_at: datetime | None = None
+    traceparent: str | None = Field(
+        default=None, description="W3C traceparent of the request that created the run"
+    )
     attempts: list[Attempt] = Field(default_factory=list)
 
 
@@ -158,7 +166,7 @@ CANCELLED_BEFORE_START = {"message": "Run cancelled before it started", "status"
 def deadline_fields(run: Run) -> dict[str, str]:
     """When the run's first attempt is due, and its deadlines, in epoch ms (the form the Lua
     scripts and the sweep compare against)."""
-    fields = {"dueMs": str(ms(run.created_at))}
+    fields = {"dueMs": str(ms(run.created_at)), "createdMs": str(ms(run.created_at))}
     if run.deadline_at:
         fields["deadlineMs"] = str(ms(run.deadline_at))
     if run.queue_deadline_at:

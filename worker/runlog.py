@@ -1,4 +1,5 @@
-"""The logger an action writes to: each line becomes a `log` event of its run."""
+"""The logger an action writes to: each line becomes a `log` event of its run, and a line of
+the process log under `actionpool.run` (secrets masked in both)."""
 
 from __future__ import annotations
 
@@ -6,24 +7,42 @@ import logging
 
 from redis.exceptions import RedisError
 
-from worker.redaction import Redactor
+from actions.redaction import Redactor
 from worker.store import RunStore
 
 log = logging.getLogger(__name__)
 
+PROCESS_LOGGER = "actionpool.run"
+
+
+class RedactFilter(logging.Filter):
+    """Masks the run's secrets in a record (message and exception text) before any handler
+    or parent logger sees it."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor.redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = self.redactor.redact(text)
+            record.exc_info = None
+        return True
+
 
 class RunEventHandler(logging.Handler):
-    """Appends every record to the run's event stream, secrets masked."""
+    """Appends every record to the run's event stream."""
 
-    def __init__(self, store: RunStore, run_id: str, redactor: Redactor) -> None:
+    def __init__(self, store: RunStore, run_id: str) -> None:
         super().__init__(level=logging.DEBUG)
         self.store = store
         self.run_id = run_id
-        self.redactor = redactor
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = self.redactor.redact(record.getMessage())
-        body = {"message": message, "level": record.levelname.lower()}
+        body = {"message": record.getMessage(), "level": record.levelname.lower()}
         try:
             self.store.append_event(self.run_id, "log", body)
         except RedisError as exc:  # a lost log line must not fail the action
@@ -31,8 +50,10 @@ class RunEventHandler(logging.Handler):
 
 
 def run_logger(store: RunStore, run_id: str, redactor: Redactor) -> logging.Logger:
-    """A logger private to one run (not kept in logging's global registry)."""
-    logger = logging.Logger(f"actionpool.run.{run_id}", level=logging.INFO)
-    logger.addHandler(RunEventHandler(store, run_id, redactor))
-    logger.propagate = False
+    """A logger private to one run (not kept in logging's global registry), whose lines also
+    reach the process log through `actionpool.run`."""
+    logger = logging.Logger(f"{PROCESS_LOGGER}.{run_id}", level=logging.INFO)
+    logger.addFilter(RedactFilter(redactor))
+    logger.addHandler(RunEventHandler(store, run_id))
+    logger.parent = logging.getLogger(PROCESS_LOGGER)
     return logger

@@ -36,23 +36,13 @@ class Scripts:
     checkpoint: Any
     cancel: Any
     expire: Any
+    count: Any
 
     @classmethod
     def register(cls, client: Redis | AsyncRedis) -> Scripts:
-        library = _source("_lib")
+        library = f"{_source('_metrics')}\n{_source('_lib')}"  # shared functions first
 
-        def load(name: str, with_library: bool = False) -> Script | AsyncScript:
-            source = f"{library}\n{_source(name)}" if with_library else _source(name)
-            return client.register_script(source)
+        def load(name: str) -> Script | AsyncScript:
+            return client.register_script(f"{library}\n{_source(name)}")
 
-        return cls(
-            create=load("create"),
-            discard=load("discard"),
-            claim=load("claim", with_library=True),
-            settle=load("settle", with_library=True),
-            append_event=load("append_event", with_library=True),
-            renew=load("renew"),
-            checkpoint=load("checkpoint"),
-            cancel=load("cancel", with_library=True),
-            expire=load("expire", with_library=True),
-        )
+        return cls(**{field.name: load(field.name) for field in dataclasses.fields(cls)})

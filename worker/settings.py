@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,6 +66,10 @@ class PoolSettings(BaseSettings):
         default_factory=lambda: Path(tempfile.gettempdir()) / "actionpool",
         description="Where each attempt gets its private workspace directory",
     )
+    log_level: str = Field(default="INFO", description="Level of the process logs")
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", description="Process logs: JSON lines, or text on a terminal (auto)"
+    )
     action_overrides: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Per-action overrides, e.g. {'debug:sleep': {'timeout_s': 60}}",
@@ -78,3 +82,43 @@ class PoolSettings(BaseSettings):
         if self.lease_ttl_s <= 2 * self.heartbeat_interval_s:
             raise ValueError("lease_ttl_s must exceed two heartbeat intervals")
         return self
+
+
+class TelemetrySettings(BaseSettings):
+    """The standard `OTEL_*` variables the pool decides on itself; the OpenTelemetry SDK and
+    exporters read the rest (endpoint, headers, sampler, resource, batching) as usual."""
+
+    model_config = SettingsConfigDict(env_prefix="OTEL_", extra="ignore")
+
+    sdk_disabled: bool = False
+    service_name: str | None = None
+    resource_attributes: str | None = None
+    traces_exporter: str | None = Field(
+        default=None, description="otlp, console, none (comma-separated); default: see tracing"
+    )
+    exporter_otlp_protocol: str = "http/protobuf"
+    exporter_otlp_traces_protocol: str | None = None
+    exporter_otlp_endpoint: str | None = None
+    exporter_otlp_traces_endpoint: str | None = None
+
+    @property
+    def exporters(self) -> list[str]:
+        """The trace exporters to use: as named, else `otlp` when an OTLP endpoint is set,
+        else none (a pool without a collector does not log export failures forever)."""
+        if self.traces_exporter is not None:
+            names = [n.strip().lower() for n in self.traces_exporter.split(",") if n.strip()]
+            return [n for n in names if n != "none"]
+        endpoint = self.exporter_otlp_traces_endpoint or self.exporter_otlp_endpoint
+        return ["otlp"] if endpoint else []
+
+    @property
+    def otlp_protocol(self) -> str:
+        return (self.exporter_otlp_traces_protocol or self.exporter_otlp_protocol).strip().lower()
+
+    @property
+    def names_service(self) -> bool:
+        """True when `OTEL_SERVICE_NAME` or `OTEL_RESOURCE_ATTRIBUTES` sets service.name."""
+        attributes = self.resource_attributes or ""
+        return bool(self.service_name) or any(
+            pair.split("=", 1)[0].strip() == "service.name" for pair in attributes.split(",")
+        )

@@ -11,6 +11,7 @@ from redis import Redis
 from actions.errors import RunNotFoundError
 from worker.connection import connect
 from worker.keys import SECRETS_TTL_S, Keys
+from worker.policy import redispatch_wait_ms
 from worker.records import (
     CANCELLED_BEFORE_START,
     Attempt,
@@ -31,15 +32,6 @@ from worker.records import (
 )
 from worker.scripts import ScriptCall, Scripts
 from worker.settings import PoolSettings
-
-MAX_REDISPATCH_DOUBLINGS = 5
-"""The wait between copies of a lost message doubles up to 32 x `redispatch_after_s`."""
-
-
-def redispatch_wait_ms(count: int, redispatch_after_s: float) -> int:
-    """How long after the `count`-th copy the sweep publishes the next one."""
-    doublings: int = min(count, MAX_REDISPATCH_DOUBLINGS)
-    return int(redispatch_after_s * 1000) << doublings
 
 
 class RunStore:
@@ -86,6 +78,7 @@ class RunStore:
                 keys.idempotency(key_digest) if key_digest else keys.run(run.id),
                 keys.secrets(run.id),
                 keys.index("status", RunStatus.OPEN),
+                keys.metrics,
                 *keys.run_indexes(run.action_id, run.context.owner, run.context.template_ref),
             ],
             args=[
@@ -109,6 +102,7 @@ class RunStore:
                 keys.run(run.id),
                 keys.idempotency(key_digest) if key_digest else keys.run(run.id),
                 keys.secrets(run.id),
+                keys.metrics,
                 keys.index("status", RunStatus.OPEN),
                 *keys.run_indexes(run.action_id, run.context.owner, run.context.template_ref),
             ],
@@ -169,6 +163,7 @@ class RunStore:
                 keys.event_seq(run_id),
                 keys.secrets(run_id),
                 keys.lease(run_id),
+                keys.metrics,
             ],
             args=[
                 run_id,
@@ -204,6 +199,7 @@ class RunStore:
                 keys.secrets(run_id),
                 keys.checkpoints(run_id),
                 keys.lease(run_id),
+                keys.metrics,
             ],
             args=[
                 run_id,
@@ -231,18 +227,6 @@ class RunStore:
     def secrets(self, run_id: str) -> dict[str, str]:
         raw = self.redis.get(self.keys.secrets(run_id))
         return dict(json.loads(cast(str, raw))) if raw else {}
-
-    def load_checkpoint(self, run_id: str, key: str) -> str | None:
-        value = self.redis.hget(self.keys.checkpoints(run_id), key)
-        return None if value is None else str(value)
-
-    def save_checkpoint(self, run_id: str, attempt: int, key: str, value_json: str) -> bool:
-        """Save a checkpoint of `attempt`; False if that attempt no longer holds the run."""
-        reply = self.scripts.checkpoint(
-            keys=[self.keys.run(run_id), self.keys.checkpoints(run_id)],
-            args=[attempt, key, value_json],
-        )
-        return bool(reply)
 
     def mark_redispatched(self, run_id: str, redispatch_after_s: float) -> int:
         """The run's next attempt was published again now. The sweep waits twice as long
@@ -294,7 +278,16 @@ class RunStore:
             keys.secrets(run_id),
             keys.attempts(run_id),
             keys.checkpoints(run_id),
+            keys.metrics,
         ]
+
+    def count_call(self, name: str, labels: list[str], by: float = 1) -> ScriptCall:
+        """The `count` script call adding `by` to a pool counter (`worker/metrics.py`)."""
+        return ScriptCall(keys=[self.keys.metrics], args=[name, str(by), *labels])
+
+    def count(self, name: str, labels: list[str], by: float = 1) -> None:
+        call = self.count_call(name, labels, by)
+        self.scripts.count(keys=call.keys, args=call.args)
 
     def cancel_call(self, run_id: str) -> ScriptCall:
         return ScriptCall(

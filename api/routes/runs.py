@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
-from api.deps import ClientDep
+from api.deps import ClientDep, SettingsDep
 from api.outcome import FailOnErrorQuery, WaitQuery, raise_if_unsuccessful, run_response
 from api.schemas import RunView, error_responses
+from api.sse import EVENT_STREAM, event_stream_response, parse_last_event_id, wants_event_stream
 from worker.records import RunEvent, RunStatus
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
@@ -50,12 +51,39 @@ async def cancel_run(
     return run_response(RunView.of(run), status)
 
 
-@router.get("/{runId}/events", responses=error_responses(404, 422, 503))
+EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The events as JSON; with `Accept: text/event-stream`, a live stream of "
+        "Server-Sent Events (`id`, `event`: the type, `data`: the event as JSON) that ends "
+        "after the run's `completion` or `cancelled` event",
+        "content": {EVENT_STREAM: {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.get(
+    "/{runId}/events",
+    response_model=list[RunEvent],
+    responses={**EVENT_STREAM_RESPONSE, **error_responses(400, 404, 422, 503)},
+)
 async def list_events(
+    request: Request,
     runId: str,  # noqa: N803 - the path parameter's public name
     client: ClientDep,
+    settings: SettingsDep,
     after: Annotated[
         int, Query(ge=0, le=MAX_EVENT_ID, description="Only events with a larger id")
     ] = 0,
-) -> list[RunEvent]:
-    return await client.events(runId, after=after)
+    last_event_id: Annotated[
+        str | None,
+        Header(alias="Last-Event-ID", description="Event stream: resume after this id"),
+    ] = None,
+) -> list[RunEvent] | Response:
+    """The run's events after `after`, oldest first; with `Accept: text/event-stream`, those
+    (after `Last-Event-ID` when sent) and then each new one as it is written, until the run
+    ends."""
+    if not wants_event_stream(request.headers.get("accept")):
+        return await client.events(runId, after=after)
+    resumed = parse_last_event_id(last_event_id, max_id=MAX_EVENT_ID)
+    events = await client.follow_events(runId, after if resumed is None else resumed)
+    return event_stream_response(events, settings.sse_keepalive_s)

@@ -1,7 +1,82 @@
-"""`/v1/stats`: flow figures per template, owner or action (filled in by issue 4)."""
+"""`/v1/stats`: flow figures per template, owner or action (see docs/http-api.md)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from actions.errors import InputValidationError
+from api.deps import ClientDep, SettingsDep
+from api.schemas import StatsView, error_responses
+from worker.records import now
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
+
+DEFAULT_WINDOW = timedelta(days=7)
+DURATION = re.compile(r"(\d{1,9})([dhms])")
+UNIT_S = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def since_error(text: str, reason: str) -> InputValidationError:
+    message = f"since {text!r} {reason}"
+    return InputValidationError(message, [{"path": "query.since", "message": message}])
+
+
+def whole_ms(moment: datetime) -> datetime:
+    """The moment in UTC, to the millisecond (the precision of run times and indexes)."""
+    utc = moment.astimezone(UTC)
+    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
+
+
+def parse_since(text: str | None, until: datetime) -> datetime:
+    """`since` as a moment: an ISO 8601 time (UTC when it names no offset) or a duration
+    before `until` (`7d`, `24h`, `30m`, `90s`); 7 days before `until` when absent."""
+    if text is None:
+        return whole_ms(until - DEFAULT_WINDOW)
+    if match := DURATION.fullmatch(text.strip()):
+        try:
+            return whole_ms(until - timedelta(seconds=int(match[1]) * UNIT_S[match[2]]))
+        except OverflowError:
+            raise since_error(text, "reaches back before year 1") from None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        reason = (
+            "is neither an ISO 8601 time nor a duration such as 7d, 24h or 30m "
+            "(in a URL, write the + of an offset as %2B)"
+        )
+        raise since_error(text, reason) from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment > until:
+        raise since_error(text, "is in the future")
+    return whole_ms(moment)
+
+
+GroupByQuery = Annotated[
+    Literal["template", "owner", "action"],
+    Query(alias="groupBy", description="Group runs by templateRef, owner or actionId"),
+]
+SinceQuery = Annotated[
+    str | None,
+    Query(
+        description="Runs created at or after this ISO 8601 time, or this long ago "
+        "(`7d`, `24h`, `30m`); default 7 days ago",
+    ),
+]
+
+
+@router.get("", responses=error_responses(422, 503))
+async def get_stats(
+    client: ClientDep,
+    settings: SettingsDep,
+    group_by: GroupByQuery = "template",
+    since: SinceQuery = None,
+) -> StatsView:
+    """Flow figures per template, owner or action of the runs created since `since`."""
+    until = whole_ms(now())
+    start = parse_since(since, until)
+    body = await client.stats(group_by, start, until, max_runs=settings.stats_max_runs)
+    return StatsView.model_validate(body)

@@ -82,3 +82,19 @@ def pool(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
 @pytest.fixture
 def log_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+MEASURED: list[str] = []
+"""Figures the end-to-end tests measured, shown after the run."""
+
+
+def report(line: str) -> None:
+    print(line)
+    MEASURED.append(line)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if MEASURED:
+        terminalreporter.section("end to end: measured")
+        for line in MEASURED:
+            terminalreporter.write_line(line)

@@ -4,7 +4,6 @@ through the real `actionpool.actions` entry-point mechanism (a dist-info on PYTH
 from __future__ import annotations
 
 import contextlib
-import shutil
 import subprocess
 import time
 import uuid
@@ -16,43 +15,9 @@ import redis
 
 from api.devstack import free_port, redis_server_binary
 from tests.conftest import delete_prefix
-from tests.e2e.conftest import Pool, pool_env
-from tests.e2e.processes import Service, start_api, start_worker
-
-HERE = Path(__file__).resolve().parent
-
-
-def install_plugin(site: Path) -> Path:
-    """A directory that, on PYTHONPATH, makes `fault:count` an installed plugin."""
-    site.mkdir(parents=True, exist_ok=True)
-    shutil.copy(HERE / "faultactions.py", site / "faultactions.py")
-    dist = site / "actionpool_fault_actions-0.0.dist-info"
-    dist.mkdir(exist_ok=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: actionpool-fault-actions\n")
-    (dist / "entry_points.txt").write_text(
-        "[actionpool.actions]\nfault = faultactions:count\ncrash = faultactions:crash\n"
-    )
-    return site
-
-
-class FaultPool(Pool):
-    """An API and several workers under one key prefix; workers can be killed and added."""
-
-    def __init__(self, env: dict[str, str], api: Service, log_dir: Path) -> None:
-        super().__init__(env, api, worker=None)  # type: ignore[arg-type]
-        self.log_dir = log_dir
-        self.workers: list[Service] = []
-        self.names: dict[str, str] = {}
-        """Service name -> the worker's Celery node name (recorded on its attempts)."""
-        self.prefix = env["ACTIONPOOL_KEY_PREFIX"]
-
-    def add_worker(self) -> Service:
-        name = f"worker{len(self.workers)}"
-        env = {**self.env, "ACTIONPOOL_WORKER_NAME": f"{name}-{uuid.uuid4().hex[:4]}@faults"}
-        worker = start_worker(env, self.log_dir, name=name)
-        self.workers.append(worker)
-        self.names[name] = env["ACTIONPOOL_WORKER_NAME"]
-        return worker
+from tests.e2e.conftest import pool_env
+from tests.e2e.pools import FaultPool, install_plugin
+from tests.e2e.processes import start_api
 
 
 @pytest.fixture

@@ -12,10 +12,12 @@ import os
 import signal
 import time
 
+import httpx
 import redis
 from pydantic import Field
 
 from actions import ActionContext, ActionModel, RetryPolicy, action
+from actions.errors import RetryableActionError
 
 
 class CountInput(ActionModel):
@@ -63,4 +65,30 @@ class Empty(ActionModel):
 )
 def crash(input: Empty, ctx: ActionContext) -> Empty:
     os.kill(os.getpid(), signal.SIGKILL)
+    return Empty()
+
+
+class TracedInput(ActionModel):
+    fail_attempts: int = Field(default=0, ge=0, le=5)
+    hold_s: float = Field(default=0, ge=0, le=60)
+    url: str | None = None
+
+
+@action(
+    "fault:traced",
+    description="Writes child spans (a checkpoint, a sub-operation, an HTTP call), can hold "
+    "for a while and fails its first `failAttempts` attempts with its secret in the message.",
+    timeout_s=120,
+    retry=RetryPolicy(max_attempts=4, initial_delay_s=0.1, max_delay_s=0.2),
+)
+def traced(input: TracedInput, ctx: ActionContext) -> Empty:
+    ctx.checkpoint("prepared", lambda: True)
+    ctx.logger.info("calling out with token %s", ctx.secrets.get("token"))
+    with ctx.span("sub-operation", **{"fault.step": "one"}):
+        if input.url:
+            httpx.get(input.url, timeout=5)
+        ctx.sleep(input.hold_s)
+    if ctx.attempt <= input.fail_attempts:
+        token = ctx.secrets.get("token", "")
+        raise RetryableActionError(f"attempt {ctx.attempt} failed with token {token}")
     return Empty()

@@ -38,3 +38,18 @@ def test_pool_waits_for_a_healthy_redis_at_the_right_url() -> None:
         assert service["environment"]["ACTIONPOOL_REDIS_URL"] == "redis://redis:6379/0"
     assert services["api"]["environment"]["ACTIONPOOL_API_HOST"] == "0.0.0.0"
     assert "healthcheck" in services["api"]
+
+
+def test_tracing_is_configured_from_the_host_with_otel_variables_alone() -> None:
+    # Given the pool's services
+    services = load()["services"]
+    for name in ("api", "worker"):
+        environment = services[name]["environment"]
+        # Then the standard OTEL_* variables pass through from the host, unset when unset
+        for variable in (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "OTEL_TRACES_SAMPLER",
+            "OTEL_TRACES_EXPORTER",
+        ):
+            assert variable in environment and environment[variable] is None
+        assert environment["ACTIONPOOL_LOG_FORMAT"] == "json"

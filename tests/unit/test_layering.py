@@ -40,6 +40,10 @@ def test_api_reaches_the_worker_side_through_its_client_and_shared_types() -> No
         "worker.settings",
         "worker.policy",
         "worker.main",
+        # process setup every entry point shares: tracing and logs
+        "worker.tracing",
+        "worker.logs",
+        "worker.spans",
     }
     used: set[str] = set()
     for path in (ROOT / "api").rglob("*.py"):

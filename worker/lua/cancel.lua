@@ -1,6 +1,7 @@
 -- Cancel a run: an open run ends `cancelled` at once; a processing run is asked to stop
 -- (its heartbeat sees the request). Idempotent.
--- KEYS: run, open index, cancelled index, events, event seq, secrets, attempts, checkpoints
+-- KEYS: run, open index, cancelled index, events, event seq, secrets, attempts, checkpoints,
+--       metrics
 -- ARGV: run id, now iso, events cap, retention ttl s, cancelled event body json,
 --       log event body json (for a processing run)
 -- Returns 'cancelled', 'requested', 'missing', or the status of a run that already ended.

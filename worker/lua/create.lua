@@ -1,5 +1,5 @@
 -- Record a new run, or return the run that already holds its idempotency key.
--- KEYS: run, idempotency, secrets, status index, other indexes...
+-- KEYS: run, idempotency, secrets, status index, metrics, other indexes...
 -- ARGV: run id, fingerprint, created ms, idempotency ttl s, has key (1/0), secrets json or '',
 --       secrets ttl s, index cutoff ms, run hash fields as one JSON object of strings.
 if ARGV[5] == '1' then
@@ -22,7 +22,8 @@ if ARGV[6] ~= '' then
   redis.call('SET', KEYS[3], ARGV[6], 'EX', ARGV[7])
 end
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
-for i = 5, #KEYS do
+count_run(KEYS[5], KEYS[1], 'created')
+for i = 6, #KEYS do
   redis.call('ZADD', KEYS[i], ARGV[3], ARGV[1])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[8])
 end

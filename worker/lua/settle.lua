@@ -1,7 +1,7 @@
 -- End an attempt: to completed, failed or cancelled (terminal), or back to open for a retry.
 -- Fenced: only the attempt that holds the run in processing may settle it.
 -- KEYS: run, attempts, processing index, target index, events, event seq, secrets, checkpoints,
---       lease
+--       lease, metrics
 -- ARGV: run id, attempt, new status, attempt record json, event type or '', event body json,
 --       now iso, events cap, retention ttl s or '' (not terminal), index cutoff ms,
 --       then field/value pairs.
@@ -11,6 +11,7 @@ local fields = {'status', ARGV[3]}
 for i = 11, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[4])
+count_run(KEYS[10], KEYS[1], ARGV[3])
 if redis.call('GET', KEYS[9]) == ARGV[2] then redis.call('DEL', KEYS[9]) end
 local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])

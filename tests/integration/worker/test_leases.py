@@ -12,7 +12,8 @@ import pytest
 from actions.errors import LeaseLostError, WorkerLostError
 from actions.registry import Registry
 from tests.integration.conftest import Broker
-from worker.execution import Executor, RunCheckpoints
+from worker.checkpoints import RunCheckpoints
+from worker.execution import Executor
 from worker.leases import Leases
 from worker.records import Attempt, Run, RunStatus, now
 from worker.recovery import Sweeper
@@ -93,9 +94,9 @@ def test_a_replaced_attempt_can_neither_checkpoint_nor_settle(
     # Then both are refused and attempt 2's state is untouched
     with pytest.raises(LeaseLostError):
         zombie.save("create-repo", '"zombie"')
-    assert store.load_checkpoint(run_id, "create-repo") is None
+    assert RunCheckpoints(store, run_id, 2).load("create-repo") is None
     assert RunCheckpoints(store, run_id, 2).save("create-repo", '"live"') is None
-    assert store.load_checkpoint(run_id, "create-repo") == '"live"'
+    assert RunCheckpoints(store, run_id, 2).load("create-repo") == '"live"'
     assert executor.settle_lost(run_id, 1, WorkerLostError("late")) == "stale"
     assert store.get(run_id).status == RunStatus.PROCESSING
 

@@ -4,6 +4,10 @@ import time
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from actions.errors import ActionCancelledError
 from tests.unit.actions.helpers import make_context
@@ -105,3 +109,29 @@ def test_retrying_stops_when_the_run_is_cancelled(tmp_path: Path) -> None:
         for attempt in ctx.retrying(max_attempts=100, initial_delay_s=5, max_delay_s=5):
             with attempt:
                 raise ConnectionError("down")
+
+
+def test_an_error_in_a_span_is_recorded_with_secrets_masked(tmp_path: Path) -> None:
+    # Given a context whose spans go to memory, with a secret
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    ctx, _ = make_context(
+        tmp_path, secrets={"token": "s3cr3t-token"}, tracer=provider.get_tracer("t")
+    )
+    # When a sub-operation fails with the secret in its message
+    with pytest.raises(RuntimeError), ctx.span("git push", **{"vcs.repository.name": "svc"}):
+        raise RuntimeError("auth failed for s3cr3t-token")
+    ctx.checkpoint("made", lambda: 1)
+    ctx.checkpoint("made", lambda: 2)
+    # Then the span is an error with the message masked, and checkpoints are spans too
+    push, first, replayed = exporter.get_finished_spans()
+    assert push.status.status_code == StatusCode.ERROR
+    assert push.status.description == "auth failed for ***"
+    assert "s3cr3t" not in repr(push.events[0].attributes)
+    assert push.attributes and push.attributes["vcs.repository.name"] == "svc"
+    assert first.name == "checkpoint made" and first.attributes
+    assert (
+        first.attributes["actionpool.checkpoint.replayed"],
+        replayed.attributes["actionpool.checkpoint.replayed"],
+    ) == (False, True)  # type: ignore[index]

@@ -23,7 +23,7 @@ def test_why_an_open_run_needs_the_sweep(limits: list[str | None], why: str | No
 
 def test_copies_of_a_lost_message_come_ever_less_often() -> None:
     # Given a 60 s redispatch wait, the wait after each copy doubles, up to 32 x
-    from worker.store import redispatch_wait_ms
+    from worker.policy import redispatch_wait_ms
 
     waits = [redispatch_wait_ms(n, 60) for n in (1, 2, 3, 5, 9)]
     assert waits == [120_000, 240_000, 480_000, 1_920_000, 1_920_000]

@@ -1,0 +1,23 @@
+"""`/metrics`: the whole pool's metrics for Prometheus (any API process shows the pool)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from api.deps import ClientDep
+from api.schemas import error_responses
+
+router = APIRouter(tags=["health"])
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"},
+        **error_responses(503),
+    },
+)
+async def metrics(client: ClientDep) -> Response:
+    return Response(await client.metrics(), media_type=CONTENT_TYPE_LATEST)

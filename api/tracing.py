@@ -1,0 +1,101 @@
+"""The API's server spans: OpenTelemetry's ASGI middleware, named by route, continuing the
+trace of a `traceparent` header or, since the Backstage proxy drops custom headers, of
+`context.traceparent` in the body of a request that has no such header."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+from opentelemetry.trace import TracerProvider
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.limits import replay
+
+UNTRACED_PATHS = "/healthz,/readyz,/metrics"
+TRACEPARENT = b"traceparent"
+
+
+def method_only(scope: Scope) -> tuple[str, dict[str, str]]:
+    """A server span's first name: the method (`RouteNameMiddleware` adds the route; raw
+    paths carry run ids and would make every span name unique)."""
+    return str(scope.get("method", "HTTP")), {}
+
+
+def trace_requests(app: FastAPI, tracer_provider: TracerProvider | None = None) -> None:
+    """Add the tracing middlewares (spans go to the global provider unless one is given);
+    call before adding any middleware that must stay outside the server span."""
+    app.add_middleware(RouteNameMiddleware)
+    app.add_middleware(
+        OpenTelemetryMiddleware,
+        excluded_urls=UNTRACED_PATHS,
+        default_span_details=method_only,
+        exclude_spans=["receive", "send"],
+        tracer_provider=tracer_provider,
+    )
+    app.add_middleware(TraceparentFromBodyMiddleware)
+
+
+class RouteNameMiddleware:
+    """Names the server span `METHOD /route/{template}` once routing found the route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_named(message: Message) -> None:
+            path = getattr(scope.get("route"), "path", None)
+            if message["type"] == "http.response.start" and isinstance(path, str):
+                span = trace.get_current_span()  # still open: it ends with the response
+                span.update_name(f"{scope['method']} {path}")
+                span.set_attribute("http.route", path)
+            await send(message)
+
+        await self.app(scope, receive, send_named)
+
+
+class TraceparentFromBodyMiddleware:
+    """Copies `context.traceparent` from a JSON body into the `traceparent` header when the
+    request has none, so the server span continues the caller's trace."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or _has_traceparent(scope):
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away before sending its body
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        traceparent = _traceparent_in(body) if TRACEPARENT in body else None
+        if traceparent:
+            scope = {**scope, "headers": [*scope["headers"], (TRACEPARENT, traceparent.encode())]}
+        await self.app(scope, replay(body, receive), send)
+
+
+def _has_traceparent(scope: Scope) -> bool:
+    return any(name == TRACEPARENT for name, _ in scope["headers"])
+
+
+def _traceparent_in(body: bytes) -> str | None:
+    """`context.traceparent` of a JSON object body, if it is a string (else the route will
+    answer the malformed body as usual)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    context = document.get("context") if isinstance(document, dict) else None
+    value = context.get("traceparent") if isinstance(context, dict) else None
+    return value if isinstance(value, str) and value.isascii() else None

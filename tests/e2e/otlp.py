@@ -1,0 +1,133 @@
+"""A real OTLP/HTTP trace receiver for the tests: decodes the exporters' protobuf payloads
+(`opentelemetry-proto`) into plain span records."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+STATUS_ERROR = 2  # opentelemetry.proto.trace.v1.Status.STATUS_CODE_ERROR
+KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ReceivedSpan:
+    trace_id: str
+    span_id: str
+    parent_id: str
+    name: str
+    kind: str
+    service: str
+    attributes: dict[str, Any]
+    status_code: int
+    status_message: str
+    events: list[tuple[str, dict[str, Any]]]
+
+
+def decode_value(value: AnyValue) -> Any:
+    field = value.WhichOneof("value")
+    if field == "array_value":
+        return [decode_value(v) for v in value.array_value.values]
+    if field == "kvlist_value":
+        return decode_attributes(value.kvlist_value.values)
+    return getattr(value, field) if field else None
+
+
+def decode_attributes(pairs: Any) -> dict[str, Any]:
+    return {pair.key: decode_value(pair.value) for pair in pairs if isinstance(pair, KeyValue)}
+
+
+def decode_request(body: bytes) -> list[ReceivedSpan]:
+    request = ExportTraceServiceRequest()
+    request.ParseFromString(body)
+    received = []
+    for resource_spans in request.resource_spans:
+        service = decode_attributes(resource_spans.resource.attributes).get("service.name", "")
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                received.append(
+                    ReceivedSpan(
+                        trace_id=span.trace_id.hex(),
+                        span_id=span.span_id.hex(),
+                        parent_id=span.parent_span_id.hex(),
+                        name=span.name,
+                        kind=KINDS.get(span.kind, "unspecified"),
+                        service=service,
+                        attributes=decode_attributes(span.attributes),
+                        status_code=span.status.code,
+                        status_message=span.status.message,
+                        events=[(e.name, decode_attributes(e.attributes)) for e in span.events],
+                    )
+                )
+    return received
+
+
+class Receiver:
+    """Serves `POST /v1/traces` on 127.0.0.1 in a thread and keeps every span it decodes."""
+
+    def __init__(self) -> None:
+        self.spans: list[ReceivedSpan] = []
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def wait_for(
+        self, found: Callable[[list[ReceivedSpan]], bool], timeout_s: float = 20
+    ) -> list[ReceivedSpan]:
+        """The spans received once `found(spans)` holds (fails after `timeout_s`)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self.lock:
+                spans = list(self.spans)
+            if found(spans):
+                return spans
+            if time.monotonic() > deadline:
+                names = sorted({s.name for s in spans})
+                raise AssertionError(f"spans never arrived; received {len(spans)}: {names}")
+            time.sleep(0.05)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                spans = decode_request(body) if self.path == "/v1/traces" else []
+                with receiver.lock:
+                    receiver.spans.extend(spans)
+                reply = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200 if self.path == "/v1/traces" else 404)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        return Handler

@@ -1,0 +1,50 @@
+"""Pools of real processes with the test plugin actions (`fault:*`) installed through the
+real `actionpool.actions` entry-point mechanism (a dist-info on PYTHONPATH)."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+from tests.e2e.conftest import Pool
+from tests.e2e.processes import Service, start_worker
+
+PLUGIN = Path(__file__).resolve().parents[1] / "faults" / "faultactions.py"
+ENTRY_POINTS = {
+    "fault": "faultactions:count",
+    "crash": "faultactions:crash",
+    "traced": "faultactions:traced",
+}
+
+
+def install_plugin(site: Path) -> Path:
+    """A directory that, on PYTHONPATH, makes the `fault:*` actions an installed plugin."""
+    site.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PLUGIN, site / "faultactions.py")
+    dist = site / "actionpool_fault_actions-0.0.dist-info"
+    dist.mkdir(exist_ok=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: actionpool-fault-actions\n")
+    lines = "".join(f"{name} = {target}\n" for name, target in ENTRY_POINTS.items())
+    (dist / "entry_points.txt").write_text(f"[actionpool.actions]\n{lines}")
+    return site
+
+
+class FaultPool(Pool):
+    """An API and several workers under one key prefix; workers can be killed and added."""
+
+    def __init__(self, env: dict[str, str], api: Service, log_dir: Path) -> None:
+        super().__init__(env, api, worker=None)  # type: ignore[arg-type]
+        self.log_dir = log_dir
+        self.workers: list[Service] = []
+        self.names: dict[str, str] = {}
+        """Service name -> the worker's Celery node name (recorded on its attempts)."""
+        self.prefix = env["ACTIONPOOL_KEY_PREFIX"]
+
+    def add_worker(self) -> Service:
+        name = f"worker{len(self.workers)}"
+        env = {**self.env, "ACTIONPOOL_WORKER_NAME": f"{name}-{uuid.uuid4().hex[:4]}@faults"}
+        worker = start_worker(env, self.log_dir, name=name)
+        self.workers.append(worker)
+        self.names[name] = env["ACTIONPOOL_WORKER_NAME"]
+        return worker

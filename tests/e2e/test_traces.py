@@ -1,0 +1,243 @@
+"""One trace per run, across real processes: spans exported by the API and the workers over
+OTLP/HTTP to a real receiver, decoded from protobuf."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import delete_prefix
+from tests.e2e.conftest import pool_env
+from tests.e2e.otlp import STATUS_ERROR, ReceivedSpan, Receiver
+from tests.e2e.pools import FaultPool, install_plugin
+from tests.e2e.processes import start_api
+
+SERVER_SPAN = "POST /v1/actions/{actionId}/runs"
+SECRET = "tok-SECRET-4242"
+CONTEXT = {
+    "templateRef": "template:default/create-service",
+    "owner": "group:default/platform",
+    "taskId": "task-of-the-module",
+    "stepId": "publish",
+    "userRef": "user:default/ada",
+}
+RUN_ATTRIBUTES = {
+    "cicd.pipeline.name": CONTEXT["templateRef"],
+    "backstage.template.ref": CONTEXT["templateRef"],
+    "backstage.owner.ref": CONTEXT["owner"],
+    "cicd.pipeline.run.id": CONTEXT["taskId"],
+    "backstage.user.ref": CONTEXT["userRef"],
+    "cicd.pipeline.task.name": "fault:traced",
+    "actionpool.queue": "default",
+    "actionpool.dry_run": False,
+}
+WORKER_ATTRIBUTES = {"actionpool.attempt", "cicd.worker.id", "host.name"}
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="module")
+def traced(
+    redis_url: str, receiver: Receiver, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FaultPool]:
+    """An API and two workers exporting their spans to the receiver."""
+    logs = tmp_path_factory.mktemp("traced")
+    env = pool_env(
+        redis_url,
+        f"aptrace:{uuid.uuid4().hex[:8]}:",
+        PYTHONPATH=str(install_plugin(logs / "site")),
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL="http/protobuf",
+        OTEL_BSP_SCHEDULE_DELAY="100",
+    )
+    pool = FaultPool(env, start_api(env, logs), logs)
+    pool.add_worker()
+    pool.add_worker()
+    yield pool
+    pool.http.close()
+    for service in [pool.api, *pool.workers]:
+        service.stop()
+    delete_prefix(redis.Redis.from_url(redis_url), pool.prefix)
+
+
+def trace_of(spans: list[ReceivedSpan], run_id: str) -> list[ReceivedSpan]:
+    trace_ids = {
+        s.trace_id for s in spans if s.attributes.get("cicd.pipeline.task.run.id") == run_id
+    }
+    return [s for s in spans if s.trace_id in trace_ids]
+
+
+def named(spans: list[ReceivedSpan], name: str, attempt: int | None = None) -> list[ReceivedSpan]:
+    return [
+        s
+        for s in spans
+        if s.name == name and (attempt is None or s.attributes.get("actionpool.attempt") == attempt)
+    ]
+
+
+def has_action_span(attempt: int, run_id: str) -> object:
+    def found(spans: list[ReceivedSpan]) -> bool:
+        mine = trace_of(spans, run_id)
+        ended = named(mine, f"fault:traced attempt {attempt}")  # ends after its children
+        return bool(ended and named(mine, "sub-operation", attempt) and named(mine, SERVER_SPAN))
+
+    return found
+
+
+def chain_to_server(span: ReceivedSpan, spans: list[ReceivedSpan]) -> list[str]:
+    """The names from `span` up to the HTTP server span; fails on a missing parent."""
+    by_id = {s.span_id: s for s in spans}
+    names = [span.name]
+    while span.name != SERVER_SPAN:
+        assert span.parent_id in by_id, f"{span.name}'s parent never arrived: chain {names}"
+        span = by_id[span.parent_id]
+        names.append(span.name)
+    return names
+
+
+def start_traced(pool: FaultPool, headers: dict[str, str] | None = None, **input: object) -> str:
+    """Start a `fault:traced` run (a new step of the task each time: its own idempotency key)."""
+    context = {**CONTEXT, "stepId": f"{CONTEXT['stepId']}-{uuid.uuid4().hex[:6]}"}
+    response = pool.http.post(
+        "/v1/actions/fault:traced/runs",
+        json={"input": input, "context": context, "secrets": {"token": SECRET}},
+        headers=headers or {},
+    )
+    assert response.status_code == 202, response.text
+    run_id: str = response.json()["id"]
+    return run_id
+
+
+def test_a_retried_run_is_one_trace_from_the_request_to_the_action(
+    traced: FaultPool, receiver: Receiver
+) -> None:
+    # Given a caller's trace context in the traceparent header
+    caller_trace, caller_span = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    header = {"traceparent": f"00-{caller_trace}-{caller_span}-01"}
+    # When a run that fails once (with its secret in the message) then succeeds is started
+    run_id = start_traced(traced, header, failAttempts=1, url=f"{receiver.endpoint}/ping")
+    assert traced.wait_run(run_id)["status"] == "completed"
+    spans = trace_of(receiver.wait_for(has_action_span(2, run_id)), run_id)
+    # Then every span of the run is in the caller's trace, below the caller's span
+    assert {s.trace_id for s in spans} == {caller_trace}
+    (server,) = named(spans, SERVER_SPAN)
+    assert server.parent_id == caller_span and server.kind == "server"
+    # And there is one span per attempt, the first recorded as a failure
+    (first,) = named(spans, "fault:traced attempt 1")
+    (second,) = named(spans, "fault:traced attempt 2")
+    assert first.status_code == STATUS_ERROR
+    assert first.attributes["cicd.pipeline.task.run.result"] == "failure"
+    assert [name for name, _ in first.events] == ["exception"]
+    assert second.attributes["cicd.pipeline.task.run.result"] == "success"
+    # And the action's span of the retry reaches the HTTP span through both attempts
+    (action_span,) = named(spans, "sub-operation", attempt=2)
+    assert chain_to_server(action_span, spans) == [
+        "sub-operation",
+        "fault:traced attempt 2",
+        "process default",
+        "publish default",
+        "fault:traced attempt 1",
+        "process default",
+        "publish default",
+        SERVER_SPAN,
+    ]
+    # And the checkpoint and the action's HTTP call are child spans of the attempts
+    assert named(spans, "checkpoint prepared", attempt=1)
+    assert [s for s in spans if s.kind == "client" and s.attributes.get("actionpool.attempt") == 2]
+    # And every span carries the run's attributes; worker spans also the attempt and worker
+    for span in spans:
+        assert RUN_ATTRIBUTES.items() <= span.attributes.items(), span.name
+        assert span.attributes["backstage.step.id"].startswith(CONTEXT["stepId"]), span.name
+        assert span.attributes["cicd.pipeline.task.run.id"] == run_id, span.name
+        if span.service == "actionpool-worker":
+            assert span.attributes.keys() >= WORKER_ATTRIBUTES, span.name
+    # And the secret is in no span, while the masked message is
+    assert SECRET not in repr(spans)
+    assert "token ***" in first.status_message
+
+
+def test_worker_logs_are_json_lines_with_the_trace_and_the_run(traced: FaultPool) -> None:
+    # Given a caller's trace
+    caller_trace = uuid.uuid4().hex
+    header = {"traceparent": f"00-{caller_trace}-{uuid.uuid4().hex[:16]}-01"}
+    # When a run whose action logs a line with its secret completes
+    run_id = start_traced(traced, header)
+    assert traced.wait_run(run_id)["status"] == "completed"
+    # Then the workers' logs hold that line as JSON, with the trace and the run, masked
+    lines = [
+        json.loads(line)
+        for w in traced.workers
+        for line in w.log().splitlines()
+        if line.startswith("{")
+    ]
+    (line,) = [
+        x for x in lines if x.get("run_id") == run_id and x["logger"].startswith("actionpool.run")
+    ]
+    assert line["message"] == "calling out with token ***"
+    assert line["trace_id"] == caller_trace and len(line["span_id"]) == 16
+    assert (line["action_id"], line["owner"]) == ("fault:traced", CONTEXT["owner"])
+    assert all(SECRET not in w.log() for w in traced.workers)
+
+
+def test_a_traceparent_in_the_body_becomes_the_parent(
+    traced: FaultPool, receiver: Receiver
+) -> None:
+    # Given no traceparent header, but one in the body's context (the Backstage proxy way)
+    caller_trace, caller_span = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    context = {**CONTEXT, "stepId": "body", "traceparent": f"00-{caller_trace}-{caller_span}-01"}
+    # When a run is started
+    response = traced.http.post(
+        "/v1/actions/fault:traced/runs", json={"input": {}, "context": context}
+    )
+    assert response.status_code == 202, response.text
+    run_id = response.json()["id"]
+    spans = trace_of(receiver.wait_for(has_action_span(1, run_id)), run_id)
+    # Then the server span continues the caller's trace, and so does the whole run
+    (server,) = named(spans, SERVER_SPAN)
+    assert (server.trace_id, server.parent_id) == (caller_trace, caller_span)
+    assert {s.trace_id for s in spans} == {caller_trace}
+
+
+def test_an_attempt_recovered_after_its_worker_is_killed_joins_the_trace(
+    traced: FaultPool, receiver: Receiver, tmp_path: Path
+) -> None:
+    # Given a run holding on one of two workers
+    run_id = start_traced(traced, hold_s=20)
+    worker = wait_for_holder(traced, run_id)
+    # When that worker is killed (its spans of attempt 1 die with it)
+    victim = next(s for s in traced.workers if traced.names.get(s.name) == worker)
+    victim.signal_group(signal.SIGKILL)
+    victim.process.wait(10)
+    # Then the other worker recovers the run and its attempt 2 is in the same trace
+    run = traced.wait_run(run_id, wait_s=50)
+    assert (run["status"], run["attempt"]) == ("completed", 2), run
+    spans = trace_of(receiver.wait_for(has_action_span(2, run_id)), run_id)
+    (server,) = named(spans, SERVER_SPAN)
+    assert {s.trace_id for s in spans} == {server.trace_id}
+    (action_span,) = named(spans, "sub-operation", attempt=2)
+    chain = chain_to_server(action_span, spans)
+    assert chain[:3] == ["sub-operation", "fault:traced attempt 2", "process default"]
+    traced.add_worker()  # leave two workers for whoever comes next
+
+
+def wait_for_holder(pool: FaultPool, run_id: str) -> str:
+    """The worker name recorded on the run's first attempt once it is processing."""
+    for _ in range(100):
+        run = pool.http.get(f"/v1/runs/{run_id}").json()
+        if run["status"] == "processing" and run["attempts"]:
+            holder: str = run["attempts"][0]["worker"]
+            return holder
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} never started")

@@ -1,0 +1,131 @@
+"""Pool metrics counted by the run scripts on the real Redis, read as Prometheus text."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from actions.registry import Registry
+from tests.integration.conftest import Broker
+from worker.client import PoolClient, RunRequest
+from worker.connection import connect_async
+from worker.dispatch import Dispatcher
+from worker.execution import Executor
+from worker.records import RunContext
+from worker.settings import PoolSettings
+from worker.store import RunStore
+
+pytestmark = pytest.mark.anyio
+
+GOLDEN = RunContext(template_ref="template:default/golden", owner="group:default/platform")
+LABELS = {"template": "template:default/golden", "owner": "group:default/platform"}
+
+
+@pytest.fixture
+async def client(
+    settings: PoolSettings, store: RunStore, registry: Registry, dispatcher: Dispatcher
+) -> AsyncIterator[PoolClient]:
+    client = PoolClient(
+        registry,
+        store,
+        dispatcher,
+        connect_async(settings),
+        socket_timeout_s=settings.redis_socket_timeout_s,
+    )
+    yield client
+    await client.aredis.aclose()
+
+
+async def start(
+    client: PoolClient, action_id: str, input: dict[str, object], key: str | None = None
+) -> str:
+    request = RunRequest(input=input, context=GOLDEN, secrets={}, body_key=key)
+    return (await client.create_run(action_id, request)).run.id
+
+
+def samples(text: bytes) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of the exposition by (sample name, labels)."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text.decode())
+        for sample in family.samples
+    }
+
+
+def value(
+    found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
+    return found.get((name, frozenset(labels.items())), 0.0)
+
+
+async def test_the_run_scripts_count_every_change_of_a_run(
+    client: PoolClient, executor: Executor, broker: Broker
+) -> None:
+    # Given runs that complete, fail for good, fail once then complete, are cancelled, replayed
+    done = await start(client, "debug:log", {"message": "hi"}, key="k1")
+    await start(client, "debug:log", {"message": "hi"}, key="k1")  # a replay
+    broken = await start(client, "debug:fail", {"mode": "nonRetryable"})
+    flaky = await start(client, "debug:fail", {"mode": "retryable", "failAttempts": 1})
+    dropped = await start(client, "debug:sleep", {"seconds": 1})
+    # When the attempts run (and the last run is cancelled before it starts)
+    assert executor.run_attempt(done, 1) == "completed"
+    assert executor.run_attempt(broken, 1) == "failed"
+    assert executor.run_attempt(flaky, 1) == "retrying"
+    assert executor.run_attempt(flaky, 2) == "completed"
+    await client.cancel_run(dropped)
+    found = samples(await client.metrics())
+    # Then the counters say what happened, by action, template and owner
+    log, fail, sleep = ({"action": a, **LABELS} for a in ("debug:log", "debug:fail", "debug:sleep"))
+    assert value(found, "actionpool_runs_created_total", **log) == 1
+    assert value(found, "actionpool_runs_created_total", **fail) == 2
+    assert value(found, "actionpool_runs_started_total", **fail) == 2
+    assert value(found, "actionpool_runs_completed_total", **log) == 1
+    assert value(found, "actionpool_runs_completed_total", **fail) == 1
+    assert value(found, "actionpool_runs_failed_total", **fail) == 1
+    assert value(found, "actionpool_runs_retried_total", **fail) == 1
+    assert value(found, "actionpool_runs_cancelled_total", **sleep) == 1
+    assert value(found, "actionpool_idempotent_replays_total", action="debug:log") == 1
+    # And the histograms counted each ended run and each started attempt
+    duration = {"action": "debug:fail", "template": LABELS["template"], "status": "completed"}
+    assert value(found, "actionpool_run_duration_seconds_count", **duration) == 1
+    assert value(found, "actionpool_run_duration_seconds_bucket", **duration, le="+Inf") == 1
+    assert (
+        value(found, "actionpool_queue_wait_seconds_count", queue="default", action="debug:fail")
+        == 3
+    )
+    # And the gauges show the moment: nothing running, every published message still listed
+    assert value(found, "actionpool_runs_in_flight") == 0
+    assert value(found, "actionpool_runs_open") == 0
+    assert value(found, "actionpool_queue_depth", queue="default") == len(broker.messages())
+    assert value(found, "actionpool_queue_oldest_age_seconds", queue="default") >= 0
+
+
+async def test_a_new_label_set_past_the_cap_is_counted_as_other(
+    client: PoolClient, store: RunStore
+) -> None:
+    # Given a metrics hash that is full
+    pipe = store.redis.pipeline(transaction=False)
+    for n in range(50_000):
+        pipe.hset(store.keys.metrics, f"filler\t{n}", 1)
+    pipe.execute()
+    # When a run with a template never seen before is created
+    await start(client, "debug:log", {"message": "hi"})
+    found = samples(await client.metrics())
+    # Then it is counted, with its template and owner bounded to "_other"
+    other = {"action": "debug:log", "template": "_other", "owner": "_other"}
+    assert value(found, "actionpool_runs_created_total", **other) == 1
+    assert value(found, "actionpool_runs_created_total", action="debug:log", **LABELS) == 0
+
+
+async def test_a_run_discarded_after_a_failed_publish_is_not_counted(
+    client: PoolClient, store: RunStore, registry: Registry
+) -> None:
+    # Given a recorded run
+    run_id = await start(client, "debug:log", {"message": "hi"})
+    # When the API discards it (its publish failed)
+    assert store.discard(store.get(run_id), None)
+    # Then it does not count as created
+    found = samples(await client.metrics())
+    assert value(found, "actionpool_runs_created_total", action="debug:log", **LABELS) == 0
