@@ -6,23 +6,18 @@ import asyncio
 import contextlib
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
 from opentelemetry import trace
-from pydantic import ValidationError
 from redis.asyncio import Redis as AsyncRedis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, ResponseError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from actions.action import Action
 from actions.errors import (
-    DryRunNotSupportedError,
     IdempotencyKeyReusedError,
-    InputValidationError,
     RunAlreadyEndedError,
     RunNotFoundError,
     StoreUnavailableError,
@@ -30,11 +25,12 @@ from actions.errors import (
 from actions.registry import Registry
 from worker import spans
 from worker.app import create_celery_app
-from worker.connection import connect_async
+from worker.connection import connect_async, store_errors
 from worker.dispatch import Dispatcher
+from worker.eventstream import follow
 from worker.idempotency import derive_key, digest, fingerprint
 from worker.metrics import read_snapshot, render
-from worker.payload import check_plain_json
+from worker.payload import validate_input
 from worker.records import (
     TERMINAL_EVENT_TYPES,
     Created,
@@ -48,27 +44,11 @@ from worker.records import (
 )
 from worker.scripts import Scripts
 from worker.settings import PoolSettings
+from worker.stats import parse_group_by, read_figures
 from worker.store import RunStore
 
 WAIT_BLOCK_S = 2.0
 """A wait blocks on the event stream in slices this long at most (and half the socket timeout)."""
-
-
-UNAVAILABLE_REPLIES = ("OOM", "MISCONF", "LOADING", "READONLY", "MASTERDOWN")
-"""Error replies that mean Redis cannot take writes now (not that a command is wrong)."""
-
-
-@contextlib.contextmanager
-def store_errors() -> Iterator[None]:
-    """Turn "Redis is unreachable or cannot write" into `StoreUnavailableError` (HTTP 503)."""
-    try:
-        yield
-    except (RedisConnectionError, RedisTimeoutError) as exc:
-        raise StoreUnavailableError(f"the run store is unavailable: {exc}") from exc
-    except ResponseError as exc:
-        if not str(exc).startswith(UNAVAILABLE_REPLIES):
-            raise
-        raise StoreUnavailableError(f"the run store is unavailable: {exc}") from exc
 
 
 def check_run_id(run_id: str) -> str:
@@ -137,7 +117,7 @@ class PoolClient:
         Celery) goes to a worker thread.
         """
         action = self.registry.get(action_id)
-        normalised = _validate(action, request)
+        normalised = validate_input(action, request.input, dry_run=request.dry_run)
         key = derive_key(request.body_key, request.header_key, request.context)
         key_digest = digest(key) if key else None
         print_ = fingerprint(action_id, normalised, request.context, request.dry_run)
@@ -258,8 +238,6 @@ class PoolClient:
         """The run's events after `after`, then each new one as it is written, until the run
         ends (`worker.eventstream.follow`). The run is looked up first, so an unknown run is a
         `RunNotFoundError` (and Redis down a `StoreUnavailableError`) before any event."""
-        from worker.eventstream import follow
-
         check_run_id(run_id)
         with store_errors():
             exists = await self.aredis.exists(self.keys.run(run_id))
@@ -277,8 +255,6 @@ class PoolClient:
     ) -> dict[str, Any]:
         """Flow figures per template, owner or action of the runs created in [since, until]
         (the newest `max_runs` of them), as the JSON body of `GET /v1/stats`."""
-        from worker.stats import parse_group_by, read_figures
-
         grouping = parse_group_by(group_by)
         with store_errors():
             figures = await read_figures(
@@ -300,23 +276,3 @@ class PoolClient:
 
 def after(moment: datetime, seconds: float | None) -> datetime | None:
     return None if seconds is None else moment + timedelta(seconds=seconds)
-
-
-def _validate(action: Action[Any, Any], request: RunRequest) -> dict[str, Any]:
-    """The input as the action's model reads it (the fingerprint's view), or a 422."""
-    if request.dry_run and not action.supports_dry_run:
-        raise DryRunNotSupportedError(f"{action.id} does not support dry runs")
-    check_plain_json(request.input)
-    try:
-        parsed = action.parse_input(request.input)
-    except ValidationError as exc:
-        details = [
-            {"path": ".".join(["input", *map(str, e["loc"])]), "message": e["msg"]}
-            for e in exc.errors()
-        ]
-        listed = "; ".join(f"{d['path']}: {d['message']}" for d in details)
-        raise InputValidationError(
-            f"input does not match the schema of {action.id}: {listed}", details
-        ) from None
-    normalised: dict[str, Any] = parsed.model_dump(mode="json", by_alias=True)
-    return normalised

@@ -1,11 +1,15 @@
-"""What a run's input may be: plain JSON that survives storage and comes back unchanged."""
+"""What a run's input may be: plain JSON that survives storage and comes back unchanged,
+and valid for its action's input model."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from actions.errors import InputValidationError
+from pydantic import ValidationError
+
+from actions.action import Action
+from actions.errors import DryRunNotSupportedError, InputValidationError
 
 MAX_INPUT_DEPTH = 32
 """Deepest nesting of objects and arrays accepted in an input."""
@@ -36,3 +40,25 @@ def _depth(value: Any) -> int:
 
 def _refuse(message: str) -> None:
     raise InputValidationError(message, [{"path": "input", "message": message}])
+
+
+def validate_input(
+    action: Action[Any, Any], input: dict[str, Any], *, dry_run: bool
+) -> dict[str, Any]:
+    """The input as the action's model reads it (the fingerprint's view), or a 422."""
+    if dry_run and not action.supports_dry_run:
+        raise DryRunNotSupportedError(f"{action.id} does not support dry runs")
+    check_plain_json(input)
+    try:
+        parsed = action.parse_input(input)
+    except ValidationError as exc:
+        details = [
+            {"path": ".".join(["input", *map(str, e["loc"])]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        listed = "; ".join(f"{d['path']}: {d['message']}" for d in details)
+        raise InputValidationError(
+            f"input does not match the schema of {action.id}: {listed}", details
+        ) from None
+    normalised: dict[str, Any] = parsed.model_dump(mode="json", by_alias=True)
+    return normalised

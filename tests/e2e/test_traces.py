@@ -73,8 +73,12 @@ def traced(
 
 
 def trace_of(spans: list[ReceivedSpan], run_id: str) -> list[ReceivedSpan]:
+    """The spans of the trace the run was created in (reads of the run are traces of their
+    own, also tagged with the run)."""
     trace_ids = {
-        s.trace_id for s in spans if s.attributes.get("cicd.pipeline.task.run.id") == run_id
+        s.trace_id
+        for s in spans
+        if s.name == SERVER_SPAN and s.attributes.get("cicd.pipeline.task.run.id") == run_id
     }
     return [s for s in spans if s.trace_id in trace_ids]
 
@@ -241,3 +245,40 @@ def wait_for_holder(pool: FaultPool, run_id: str) -> str:
             return holder
         time.sleep(0.1)
     raise AssertionError(f"run {run_id} never started")
+
+
+def test_a_worker_child_flushes_its_spans_when_it_exits(
+    redis_url: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    # Given a worker whose span batches would wait a minute before going out
+    env = pool_env(
+        redis_url,
+        f"aptrace:{uuid.uuid4().hex[:8]}:",
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY="60000",
+    )
+    pool = FaultPool(env, start_api(env, tmp_path), tmp_path)
+    try:
+        worker = pool.add_worker()
+        run_id = pool.start_run("debug:log", {"message": "hi"}).json()["id"]
+        assert pool.wait_run(run_id)["status"] == "completed"
+        attempt = "debug:log attempt 1"
+        assert not [
+            s
+            for s in receiver.spans
+            if s.attributes.get("cicd.pipeline.task.run.id") == run_id and s.name == attempt
+        ]
+        # When the worker stops (SIGTERM: its children exit)
+        worker.stop()
+        # Then the children exported their spans on the way out
+        receiver.wait_for(
+            lambda got: any(
+                s.name == attempt and s.attributes.get("cicd.pipeline.task.run.id") == run_id
+                for s in got
+            )
+        )
+    finally:
+        pool.http.close()
+        for service in [pool.api, *pool.workers]:
+            service.stop()
+        delete_prefix(redis.Redis.from_url(redis_url), pool.prefix)

@@ -3,7 +3,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from actions.errors import RunNotFoundError, StoreUnavailableError
-from worker.client import check_run_id, store_errors
+from worker.client import check_run_id
+from worker.connection import store_errors
 
 
 @pytest.mark.parametrize(
