@@ -121,21 +121,7 @@ class PoolClient:
         key = derive_key(request.body_key, request.header_key, request.context)
         key_digest = digest(key) if key else None
         print_ = fingerprint(action_id, normalised, request.context, request.dry_run)
-        created_at = now()
-        run = Run(
-            id=str(uuid.uuid4()),
-            action_id=action_id,
-            status=RunStatus.OPEN,
-            input=request.input,
-            max_attempts=action.retry.max_attempts,
-            context=request.context,
-            dry_run=request.dry_run,
-            queue=action.queue,
-            created_at=created_at,
-            queue_deadline_at=after(created_at, action.queue_timeout_s),
-            deadline_at=after(created_at, action.deadline_s),
-            traceparent=spans.current_traceparent(),
-        )
+        run = new_run(action, request)
         call = self.store.create_call(
             run, fingerprint=print_, key_digest=key_digest, secrets=request.secrets
         )
@@ -272,6 +258,25 @@ class PoolClient:
     async def close(self) -> None:
         await self.aredis.aclose()
         self.store.redis.close()
+
+
+def new_run(action: Action[Any, Any], request: RunRequest) -> Run:
+    """The record of a run about to be created: open, with its limits and trace context."""
+    created_at = now()
+    return Run(
+        id=str(uuid.uuid4()),
+        action_id=action.id,
+        status=RunStatus.OPEN,
+        input=request.input,
+        max_attempts=action.retry.max_attempts,
+        context=request.context,
+        dry_run=request.dry_run,
+        queue=action.queue,
+        created_at=created_at,
+        queue_deadline_at=after(created_at, action.queue_timeout_s),
+        deadline_at=after(created_at, action.deadline_s),
+        traceparent=spans.current_traceparent(),
+    )
 
 
 def after(moment: datetime, seconds: float | None) -> datetime | None:

@@ -96,9 +96,11 @@ def configure_tracing(
     service_name: str,
     processors: tuple[SpanProcessor, ...] = (),
 ) -> TracerProvider | None:
-    """Install this process's global provider (none when `OTEL_SDK_DISABLED=true`)."""
+    """Install this process's global provider; none when `OTEL_SDK_DISABLED=true` or no
+    exporter is configured (spans nobody receives are not worth their cost: a caller's
+    `traceparent` still propagates through the API's no-op spans to the workers)."""
     global _provider
-    if settings.sdk_disabled:
+    if settings.sdk_disabled or not settings.exporters:
         return None
     _provider = build_provider(settings, service_name, processors)
     trace.set_tracer_provider(_provider)

@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from tests.conftest import delete_prefix
-from tests.e2e.conftest import pool_env
+from tests.e2e.conftest import Pool, pool_env
 from tests.e2e.otlp import STATUS_ERROR, ReceivedSpan, Receiver
 from tests.e2e.pools import FaultPool, install_plugin
 from tests.e2e.processes import start_api
@@ -282,3 +282,19 @@ def test_a_worker_child_flushes_its_spans_when_it_exits(
         for service in [pool.api, *pool.workers]:
             service.stop()
         delete_prefix(redis.Redis.from_url(redis_url), pool.prefix)
+
+
+def test_with_tracing_off_the_callers_trace_still_reaches_the_worker_logs(pool: Pool) -> None:
+    # Given a pool with no OTEL_* settings (tracing off) and a caller's trace context
+    caller_trace, caller_span = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    header = {"traceparent": f"00-{caller_trace}-{caller_span}-01"}
+    # When a run is started with it and completes
+    response = pool.http.post(
+        "/v1/actions/debug:log/runs", json={"input": {"message": "hi"}}, headers=header
+    )
+    run_id = response.json()["id"]
+    assert pool.wait_run(run_id)["status"] == "completed"
+    # Then the action's log line in the worker's log carries the caller's trace
+    lines = [json.loads(x) for x in pool.worker.log().splitlines() if x.startswith("{")]
+    (line,) = [x for x in lines if x.get("run_id") == run_id and x["message"] == "hi"]
+    assert (line["trace_id"], line["span_id"]) == (caller_trace, caller_span)

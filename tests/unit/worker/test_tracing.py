@@ -15,7 +15,13 @@ from actions.errors import ActionCancelledError, ActionTimeoutError
 from worker import spans
 from worker.records import Run, RunContext, RunStatus
 from worker.settings import TelemetrySettings
-from worker.tracing import TracingConfigError, build_exporter, build_provider, check_tracing
+from worker.tracing import (
+    TracingConfigError,
+    build_exporter,
+    build_provider,
+    check_tracing,
+    configure_tracing,
+)
 
 
 def settings(**values: str) -> TelemetrySettings:
@@ -155,3 +161,13 @@ def test_the_trace_context_goes_into_headers_and_comes_back_from_a_request() -> 
         assert child.get_span_context().trace_id == trace_id
     with spans.resumed(stored), tracer.start_as_current_span("recovered") as later:
         assert later.get_span_context().trace_id == trace_id
+
+
+def test_without_an_exporter_no_provider_is_installed() -> None:
+    # Given settings that name no exporter, or disable the SDK
+    for quiet in (
+        settings(),
+        settings(exporter_otlp_endpoint="http://c:4318", sdk_disabled="true"),
+    ):
+        # Then tracing is off: no provider (its spans would reach nobody)
+        assert configure_tracing(quiet, "actionpool-api") is None
