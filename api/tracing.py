@@ -1,13 +1,18 @@
 """The API's server spans: OpenTelemetry's ASGI middleware, named by route, continuing the
 trace of a `traceparent` header or, since the Backstage proxy drops custom headers, of
-`context.traceparent` in the body of a request that has no such header."""
+`context.traceparent` in the body of a request that has no such header.
+
+With tracing off (no tracer provider) there are no server spans to make: a lighter
+middleware only carries the caller's trace context on to the workers.
+"""
 
 from __future__ import annotations
 
 import json
 
 from fastapi import FastAPI
-from opentelemetry import trace
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.trace import TracerProvider
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,15 +32,47 @@ def method_only(scope: Scope) -> tuple[str, dict[str, str]]:
 def trace_requests(app: FastAPI, tracer_provider: TracerProvider | None = None) -> None:
     """Add the tracing middlewares (spans go to the global provider unless one is given);
     call before adding any middleware that must stay outside the server span."""
-    app.add_middleware(RouteNameMiddleware)
-    app.add_middleware(
-        OpenTelemetryMiddleware,
-        excluded_urls=UNTRACED_PATHS,
-        default_span_details=method_only,
-        exclude_spans=["receive", "send"],
-        tracer_provider=tracer_provider,
+    tracing_off = tracer_provider is None and isinstance(
+        trace.get_tracer_provider(), trace.ProxyTracerProvider
     )
+    if tracing_off:
+        app.add_middleware(PropagationMiddleware)
+    else:
+        app.add_middleware(RouteNameMiddleware)
+        app.add_middleware(
+            OpenTelemetryMiddleware,
+            excluded_urls=UNTRACED_PATHS,
+            default_span_details=method_only,
+            exclude_spans=["receive", "send"],
+            tracer_provider=tracer_provider,
+        )
     app.add_middleware(TraceparentFromBodyMiddleware)
+
+
+PROPAGATED = (b"traceparent", b"tracestate", b"baggage")
+
+
+class PropagationMiddleware:
+    """Tracing off: makes the caller's trace context current for the request (no span), so
+    what the request publishes carries it and log lines show its trace id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        carrier = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in scope.get("headers", ())
+            if name in PROPAGATED
+        }
+        if "traceparent" not in carrier:
+            await self.app(scope, receive, send)
+            return
+        token = otel_context.attach(propagate.extract(carrier))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            otel_context.detach(token)
 
 
 class RouteNameMiddleware:

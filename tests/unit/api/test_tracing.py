@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -99,3 +100,28 @@ async def test_probes_are_not_traced() -> None:
     app, exporter = traced_app()
     await call(app, "/healthz", method="GET")
     assert exporter.get_finished_spans() == ()
+
+
+def untraced_app() -> FastAPI:
+    """An app whose process has no tracer provider (tracing off)."""
+    app = FastAPI()
+
+    @app.post("/things/{thingId}")
+    async def make(thingId: str, body: dict[str, object]) -> dict[str, str]:  # noqa: N803
+        context = trace.get_current_span().get_span_context()
+        return {"traceId": f"{context.trace_id:032x}", "spanId": f"{context.span_id:016x}"}
+
+    assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+    trace_requests(app)
+    return app
+
+
+async def test_with_tracing_off_the_callers_context_is_still_current() -> None:
+    app = untraced_app()
+    # When the trace context comes in the header, or in the body
+    by_header = await call(app, "/things/t", json={}, headers={"traceparent": TRACEPARENT})
+    by_body = await call(app, "/things/t", json={"context": {"traceparent": TRACEPARENT}})
+    without = await call(app, "/things/t", json={})
+    # Then the route runs in the caller's context (no span of its own), or in none
+    assert by_header.json() == by_body.json() == {"traceId": TRACE, "spanId": PARENT}
+    assert without.json()["traceId"] == "0" * 32
