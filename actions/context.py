@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import threading
@@ -82,9 +83,14 @@ class ActionContext:
     """`time.monotonic()` value at which the attempt's soft time limit fires (None: no limit)."""
     tracer: trace.Tracer = dataclasses.field(default_factory=lambda: trace.get_tracer(TRACER_NAME))
 
+    @functools.cached_property
+    def redactor(self) -> Redactor:
+        """Masks this run's secret values in text."""
+        return Redactor(self.secrets.values())
+
     def redact(self, text: str) -> str:
         """`text` with this run's secret values masked."""
-        return Redactor(self.secrets.values()).redact(text)
+        return self.redactor.redact(text)
 
     @contextlib.contextmanager
     def span(self, name: str, **attributes: AttributeValue) -> Iterator[trace.Span]:

@@ -42,9 +42,11 @@ def child_span(
     attributes: dict[str, AttributeValue],
     redact: Callable[[str], str],
 ) -> Iterator[trace.Span]:
-    """A span around part of an action; an exception escaping it is recorded, masked."""
+    """A span around part of an action; its text attributes and an exception escaping it are
+    recorded with `redact` applied (a repository URL may carry a token)."""
+    masked = {k: redact(v) if isinstance(v, str) else v for k, v in attributes.items()}
     with tracer.start_as_current_span(
-        name, attributes=attributes, record_exception=False, set_status_on_exception=False
+        name, attributes=masked, record_exception=False, set_status_on_exception=False
     ) as span:
         try:
             yield span

@@ -7,12 +7,11 @@ from typing import Any
 
 from celery import Celery
 from kombu.exceptions import OperationalError
-from opentelemetry.trace import SpanKind
 from redis.exceptions import RedisError
 
 from actions.action import Action
 from actions.errors import StoreUnavailableError
-from worker import spans, tracing
+from worker import spans
 from worker.app import TASK_NAME
 from worker.policy import TimeLimits, time_limits_of
 from worker.records import now
@@ -38,17 +37,7 @@ class Dispatcher:
             deadline_in_s = max(1.0, (deadline_at - now()).total_seconds() - countdown_s)
         limits = time_limits_of(action, deadline_in_s)
         task_id = f"{run_id}.{attempt}"
-        with tracing.tracer().start_as_current_span(
-            f"publish {action.queue}",
-            kind=SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": spans.MESSAGING_SYSTEM,
-                "messaging.operation.type": "send",
-                "messaging.destination.name": action.queue,
-                "messaging.message.id": task_id,
-                "actionpool.attempt": attempt,
-            },
-        ):
+        with spans.message_span("send", action.queue, task_id, attempt):
             self._send(task_id, run_id, attempt, action.queue, limits, countdown_s)
 
     def _send(

@@ -97,27 +97,32 @@ class Executor:
         run = claim.run
         attributes = spans.run_attributes(run, attempt=number, worker=self.worker_name)
         trace.get_current_span().set_attributes(attributes)  # the span of the message
+        redactor = Redactor(claim.secrets.values())
         with (
-            spans.attached(attributes),
+            spans.attached(attributes, redactor.redact),
             tracing.tracer().start_as_current_span(
                 f"{run.action_id} attempt {number}",
                 record_exception=False,
                 set_status_on_exception=False,
             ) as span,
         ):
-            status = self._run_claimed(run, attempt, claim.secrets, span)
+            status = self._run_claimed(run, attempt, claim.secrets, redactor, span)
             span.set_attribute("actionpool.outcome", status)
             return status
 
     def _run_claimed(
-        self, run: Run, attempt: Attempt, secrets: dict[str, str], span: trace.Span
+        self,
+        run: Run,
+        attempt: Attempt,
+        secrets: dict[str, str],
+        redactor: Redactor,
+        span: trace.Span,
     ) -> str:
         try:
             action = self.registry.get(run.action_id)
         except UnknownActionError as exc:  # not installed here: fail clearly, never hang
             record_error(span, exc, exc.name, str)
             return self._fail_unrunnable(run, attempt, exc)
-        redactor = Redactor(secrets.values())
         heartbeat = self.beater.attempt(run.id, attempt.number, seconds_until(run.deadline_at))
         try:
             with heartbeat:
@@ -178,15 +183,18 @@ class Executor:
     def recover(self, run_id: str, number: int, error: BaseException) -> str:
         """Settle attempt `number` of a run whose lease expired (the sweep's call); a newer
         attempt that holds the run meanwhile is left alone."""
-        outcome = self.settle_lost(run_id, number, error)
+        run = self.store.get(run_id)
+        outcome = self._settle_lost(run, number, error)
         if outcome != "stale":
-            self.store.count("leases_recovered", [self.store.get(run_id).action_id])
+            self.store.count("leases_recovered", [run.action_id])
         return outcome
 
     def settle_lost(self, run_id: str, number: int, error: BaseException) -> str:
         """Record an attempt whose process died or was killed (called in the main process)."""
-        shutil.rmtree(self._workspace(run_id, number), ignore_errors=True)
-        run = self.store.get(run_id)
+        return self._settle_lost(self.store.get(run_id), number, error)
+
+    def _settle_lost(self, run: Run, number: int, error: BaseException) -> str:
+        shutil.rmtree(self._workspace(run.id, number), ignore_errors=True)
         if run.status != RunStatus.PROCESSING or run.attempt != number:
             return "stale"
         attempt = next(a for a in run.attempts if a.number == number)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any, Literal
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
-from worker.spans import RUN_ATTRIBUTES
+from worker.spans import REDACT, RUN_ATTRIBUTES
 
 LogFormat = Literal["auto", "json", "text"]
 
@@ -33,9 +34,13 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s%(context)s"
 
 
 class ContextFilter(logging.Filter):
-    """Adds the trace and run fields of the current context to every record."""
+    """Adds the trace and run fields of the current context to every record, and inside a
+    run masks its secrets in every record, whichever library logged it (httpx logs URLs)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        redact = otel_context.get_value(REDACT)
+        if callable(redact):
+            mask_record(record, redact)
         span_context = trace.get_current_span().get_span_context()
         if span_context.is_valid:
             record.trace_id = format(span_context.trace_id, "032x")
@@ -47,6 +52,14 @@ class ContextFilter(logging.Filter):
                     setattr(record, field, attributes[attribute])
         record.context = _text_context(record)
         return True
+
+
+def mask_record(record: logging.LogRecord, redact: Callable[[str], str]) -> None:
+    """Mask secrets in a record's message and exception text (formatted now, once)."""
+    record.msg, record.args = redact(record.getMessage()), None
+    if record.exc_info:
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        record.exc_info = None
 
 
 def _text_context(record: logging.LogRecord) -> str:

@@ -72,8 +72,11 @@ def trace_children(telemetry: TelemetrySettings) -> None:
     threads and connections do not survive a fork) and flushes it before it exits."""
 
     def start(**_: object) -> None:
-        tracing.configure_tracing(telemetry, SERVICE_NAME, (spans.RunAttributeProcessor(),))
-        HTTPXClientInstrumentor().instrument()  # actions' HTTP calls become child spans
+        if tracing.configure_tracing(telemetry, SERVICE_NAME, (spans.RunAttributeProcessor(),)):
+            # actions' HTTP calls become child spans, their URLs masked
+            HTTPXClientInstrumentor().instrument(
+                request_hook=spans.mask_url, async_request_hook=spans.mask_url_async
+            )
 
     worker_process_init.connect(start, weak=False)
     worker_process_shutdown.connect(lambda **_: tracing.shutdown_tracing(), weak=False)

@@ -29,7 +29,11 @@ NAMESPACE = "actionpool"
 RUN_LABELS = ("action", "template", "owner")
 
 COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "runs_created": ("Runs recorded (accepted by the API)", RUN_LABELS),
+    "runs_created": ("Runs recorded by the API", RUN_LABELS),
+    "runs_discarded": (
+        "Recorded runs removed again because their publish failed (503)",
+        RUN_LABELS,
+    ),
     "runs_started": ("Runs whose first attempt started", RUN_LABELS),
     "runs_completed": ("Runs that completed", RUN_LABELS),
     "runs_failed": ("Runs that failed for good", RUN_LABELS),
@@ -167,12 +171,12 @@ async def read_snapshot(aredis: AsyncRedis, keys: Keys, queues: list[str]) -> Po
     depths, oldest = per_queue[0::2], [_run_of(message) for message in per_queue[1::2]]
     pipe = aredis.pipeline(transaction=False)
     for run_id in oldest:
-        pipe.hget(keys.run(run_id or "-"), "dueMs")
-    due = await pipe.execute()
+        pipe.hget(keys.run(run_id or "-"), "queuedMs")
+    queued = await pipe.execute()
     now_ms = ms(now())
     gauges = [
-        QueueGauge(queue, int(depth), max(0.0, (now_ms - int(due_ms)) / 1000) if due_ms else 0.0)
-        for queue, depth, due_ms in zip(queues, depths, due, strict=True)
+        QueueGauge(queue, int(depth), max(0.0, (now_ms - int(at_ms)) / 1000) if at_ms else 0.0)
+        for queue, depth, at_ms in zip(queues, depths, queued, strict=True)
     ]
     return PoolSnapshot(fields, int(open_runs), int(processing_runs), gauges)
 

@@ -40,7 +40,8 @@ def retrying(
         f"Attempt {attempt.number} failed with {error.name}: {error.message}; "
         f"retrying in {delay_s:.1f} s"
     )
-    fields = {"dueMs": str(ms(now() + timedelta(seconds=delay_s)))}
+    due_ms = str(ms(now() + timedelta(seconds=delay_s)))
+    fields = {"dueMs": due_ms, "queuedMs": due_ms}
     if queue_timeout_s is not None:
         queue_deadline = now() + timedelta(seconds=queue_timeout_s)
         fields["queueDeadlineAt"] = iso(queue_deadline)

@@ -164,9 +164,12 @@ CANCELLED_BEFORE_START = {"message": "Run cancelled before it started", "status"
 
 
 def deadline_fields(run: Run) -> dict[str, str]:
-    """When the run's first attempt is due, and its deadlines, in epoch ms (the form the Lua
-    scripts and the sweep compare against)."""
-    fields = {"dueMs": str(ms(run.created_at)), "createdMs": str(ms(run.created_at))}
+    """When the run was created and its first attempt is due, and its deadlines, in epoch ms
+    (the form the Lua scripts and the sweep compare against). `dueMs` is when the sweep next
+    looks at an open run (it moves when a message is published again); `queuedMs` is when the
+    waiting attempt became due (queue wait and oldest age are measured from it)."""
+    created_ms = str(ms(run.created_at))
+    fields = {"dueMs": created_ms, "queuedMs": created_ms, "createdMs": created_ms}
     if run.deadline_at:
         fields["deadlineMs"] = str(ms(run.deadline_at))
     if run.queue_deadline_at:

@@ -8,6 +8,7 @@ import logging
 from redis.exceptions import RedisError
 
 from actions.redaction import Redactor
+from worker.logs import mask_record
 from worker.store import RunStore
 
 log = logging.getLogger(__name__)
@@ -24,12 +25,7 @@ class RedactFilter(logging.Filter):
         self.redactor = redactor
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.redactor.redact(record.getMessage())
-        record.args = None
-        if record.exc_info:
-            text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = self.redactor.redact(text)
-            record.exc_info = None
+        mask_record(record, self.redactor.redact)
         return True
 
 

@@ -12,23 +12,28 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import Getter
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import SpanKind
 from opentelemetry.util.types import AttributeValue
 
 from actions.errors import ActionCancelledError, ActionTimeoutError
+from worker import tracing
 from worker.records import Run, RunStatus
 
 Attributes = dict[str, AttributeValue]
 
 RUN_ATTRIBUTES = otel_context.create_key("actionpool.run-attributes")
 """Context key: the attributes of the run whose code is running."""
+REDACT = otel_context.create_key("actionpool.redact")
+"""Context key: masks the secrets of the run whose code is running."""
 
 MESSAGING_SYSTEM = "celery"
 HOST_NAME = socket.gethostname()
@@ -72,9 +77,13 @@ def result_of(status: str, error: BaseException | None = None) -> str:
 
 
 @contextlib.contextmanager
-def attached(attributes: Attributes) -> Iterator[None]:
-    """Spans started inside get `attributes` (see `RunAttributeProcessor`)."""
-    token = otel_context.attach(otel_context.set_value(RUN_ATTRIBUTES, attributes))
+def attached(attributes: Attributes, redact: Callable[[str], str] | None = None) -> Iterator[None]:
+    """Spans started inside get `attributes` (see `RunAttributeProcessor`); instrumented
+    HTTP calls have their URL masked by `redact` (see `mask_url`)."""
+    context = otel_context.set_value(RUN_ATTRIBUTES, attributes)
+    if redact is not None:
+        context = otel_context.set_value(REDACT, redact, context)
+    token = otel_context.attach(context)
     try:
         yield
     finally:
@@ -93,6 +102,45 @@ class RunAttributeProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         pass
+
+
+def message_span(
+    operation: str, queue: str, task_id: str, attempt: int, parent: Context | None = None
+) -> AbstractContextManager[trace.Span]:
+    """The span of publishing (`send`, producer) or processing (`process`, consumer) one
+    attempt message, with OpenTelemetry's messaging attributes; the current span meanwhile."""
+    kind = SpanKind.PRODUCER if operation == "send" else SpanKind.CONSUMER
+    name = f"{'publish' if operation == 'send' else 'process'} {queue}"
+    return tracing.tracer().start_as_current_span(
+        name,
+        context=parent,
+        kind=kind,
+        attributes={
+            "messaging.system": MESSAGING_SYSTEM,
+            "messaging.operation.type": operation,
+            "messaging.destination.name": queue,
+            "messaging.message.id": task_id,
+            "actionpool.attempt": attempt,
+        },
+    )
+
+
+URL_ATTRIBUTES = ("url.full", "http.url")
+
+
+def mask_url(span: trace.Span, request: Any) -> None:
+    """httpx instrumentation's request hook: the URL of an action's HTTP call with the run's
+    secrets masked (a token in a path or query would otherwise be a span attribute)."""
+    redact = otel_context.get_value(REDACT)
+    if not callable(redact) or not span.is_recording():
+        return
+    url = redact(str(request.url))
+    present = getattr(span, "attributes", None) or {}
+    span.set_attributes({name: url for name in URL_ATTRIBUTES if name in present})
+
+
+async def mask_url_async(span: trace.Span, request: Any) -> None:
+    mask_url(span, request)
 
 
 def inject_headers() -> dict[str, str]:

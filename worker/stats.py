@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import anyio.to_thread
 from redis.asyncio import Redis as AsyncRedis
 
 from actions.errors import InputValidationError
@@ -226,10 +227,8 @@ async def read_figures(
 ) -> FlowFigures:
     """The flow figures of the runs created in [since, until] (the newest `max_runs` of them)."""
     summaries, truncated = await read_summaries(aredis, keys, since, until, max_runs=max_runs)
+    # tens of thousands of runs sorted and ranked: off the event loop (streams, probes)
+    groups = await anyio.to_thread.run_sync(figures_of, summaries, group_by)
     return FlowFigures(
-        group_by=group_by,
-        since=since,
-        until=until,
-        truncated=truncated,
-        groups=figures_of(summaries, group_by),
+        group_by=group_by, since=since, until=until, truncated=truncated, groups=groups
     )

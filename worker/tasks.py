@@ -9,10 +9,9 @@ from billiard.einfo import ExceptionWithTraceback  # type: ignore[attr-defined]
 from billiard.exceptions import WorkerLostError as CeleryWorkerLostError
 from celery import Celery, Task
 from celery.worker.request import Request
-from opentelemetry.trace import SpanKind
 
 from actions.errors import ActionTimeoutError, WorkerLostError
-from worker import spans, tracing
+from worker import spans
 from worker.app import TASK_NAME
 from worker.execution import Executor
 
@@ -66,19 +65,10 @@ def register_run_task(app: Celery, executor: Executor) -> Task[Any, Any]:
         bind=True,
     )
     def run_attempt(task: Task[Any, Any], run_id: str, attempt: int) -> str:
-        queue = (task.request.delivery_info or {}).get("routing_key") or "default"
-        with tracing.tracer().start_as_current_span(
-            f"process {queue}",
-            context=spans.context_from_request(task.request),
-            kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": spans.MESSAGING_SYSTEM,
-                "messaging.operation.type": "process",
-                "messaging.destination.name": queue,
-                "messaging.message.id": str(task.request.id),
-                "actionpool.attempt": attempt,
-            },
-        ):
+        request = task.request
+        queue = (request.delivery_info or {}).get("routing_key") or "default"
+        parent = spans.context_from_request(request)
+        with spans.message_span("process", queue, str(request.id), attempt, parent):
             return executor.run_attempt(run_id, attempt)
 
     return run_attempt

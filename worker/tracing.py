@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 INSTRUMENTATION_NAME = "actionpool"
 FLUSH_TIMEOUT_MS = 5000
+KILL_FLUSH_TIMEOUT_MS = 1000
+"""A process about to kill itself waits at most this long for its spans to go out."""
 
 _provider: TracerProvider | None = None
 
@@ -116,7 +118,7 @@ def tracer() -> trace.Tracer:
 def flush_spans() -> None:
     """Export the spans that have ended (before a process kills itself)."""
     if _provider is not None:
-        _provider.force_flush(FLUSH_TIMEOUT_MS)
+        _provider.force_flush(KILL_FLUSH_TIMEOUT_MS)
 
 
 def shutdown_tracing() -> None:

@@ -167,9 +167,16 @@ def test_a_retried_run_is_one_trace_from_the_request_to_the_action(
         assert span.attributes["cicd.pipeline.task.run.id"] == run_id, span.name
         if span.service == "actionpool-worker":
             assert span.attributes.keys() >= WORKER_ATTRIBUTES, span.name
-    # And the secret is in no span, while the masked message is
+    # And the secret is in no span (message, stack trace, URL attributes), masked instead
     assert SECRET not in repr(spans)
     assert "token ***" in first.status_message
+    (client,) = [s for s in spans if s.kind == "client" and s.attributes["actionpool.attempt"] == 2]
+    assert "access_token=***" in str(
+        client.attributes.get("url.full", client.attributes.get("http.url"))
+    )
+    assert action_span.attributes["vcs.repository.url.full"].startswith(
+        "https://x-access-token:***@"
+    )
 
 
 def test_worker_logs_are_json_lines_with_the_trace_and_the_run(traced: FaultPool) -> None:

@@ -83,12 +83,13 @@ class TracedInput(ActionModel):
 )
 def traced(input: TracedInput, ctx: ActionContext) -> Empty:
     ctx.checkpoint("prepared", lambda: True)
-    ctx.logger.info("calling out with token %s", ctx.secrets.get("token"))
-    with ctx.span("sub-operation", **{"fault.step": "one"}):
-        if input.url:
-            httpx.get(input.url, timeout=5)
+    token = ctx.secrets.get("token", "")
+    ctx.logger.info("calling out with token %s", token)
+    remote = f"https://x-access-token:{token}@git.example.com/acme/svc.git"
+    with ctx.span("sub-operation", **{"fault.step": "one", "vcs.repository.url.full": remote}):
+        if input.url:  # the token in the query, as some APIs want it
+            httpx.get(input.url, params={"access_token": token}, timeout=5)
         ctx.sleep(input.hold_s)
     if ctx.attempt <= input.fail_attempts:
-        token = ctx.secrets.get("token", "")
         raise RetryableActionError(f"attempt {ctx.attempt} failed with token {token}")
     return Empty()

@@ -22,7 +22,7 @@ if score then redis.call('ZADD', KEYS[4], score, ARGV[1]) end
 emit(KEYS[5], KEYS[6], 'log', ARGV[5], ARGV[3], ARGV[6])
 local action, template, owner, queue = run_labels(KEYS[1])
 if ARGV[2] == '1' then count(KEYS[9], 'runs_started', {action, template, owner}, {2, 3}) end
-local due_ms = tonumber(redis.call('HGET', KEYS[1], 'dueMs')) or tonumber(ARGV[8])
-local wait_s = math.max(0, tonumber(ARGV[8]) - due_ms) / 1000
+local queued_ms = tonumber(redis.call('HGET', KEYS[1], 'queuedMs')) or tonumber(ARGV[8])
+local wait_s = math.max(0, tonumber(ARGV[8]) - queued_ms) / 1000
 observe(KEYS[9], 'queue_wait_seconds', {queue, action}, {}, wait_s)
 return {'claimed', redis.call('HGETALL', KEYS[1]), redis.call('GET', KEYS[7]) or ''}

@@ -73,6 +73,10 @@ def test_sweep_recovers_a_run_whose_worker_died(
     assert run.status == RunStatus.OPEN
     assert run.attempts[0].error is not None and run.attempts[0].error.name == "WorkerLostError"
     assert [run_id, 2] in broker.task_args()
+    # And the pool counts one recovered lease for the action (a second sweep adds none)
+    assert sweeper.sweep_once() == {}
+    recovered = store.redis.hget(store.keys.metrics, "leases_recovered\tdebug:log")
+    assert recovered is not None and float(recovered) == 1
 
 
 def test_one_worker_sweeps_per_interval(store: RunStore, executor: Executor) -> None:

@@ -13,7 +13,7 @@ from worker.client import PoolClient, RunRequest
 from worker.connection import connect_async
 from worker.dispatch import Dispatcher
 from worker.execution import Executor
-from worker.records import RunContext
+from worker.records import RunContext, ms, now
 from worker.settings import PoolSettings
 from worker.store import RunStore
 
@@ -102,6 +102,19 @@ async def test_the_run_scripts_count_every_change_of_a_run(
     assert value(found, "actionpool_queue_oldest_age_seconds", queue="default") >= 0
 
 
+async def test_the_oldest_waiting_message_gives_the_queue_its_age(
+    client: PoolClient, store: RunStore
+) -> None:
+    # Given a run whose message has waited on the queue since 90 s ago
+    run_id = await start(client, "debug:log", {"message": "hi"})
+    store.redis.hset(store.keys.run(run_id), "queuedMs", str(ms(now()) - 90_000))
+    # When the pool is scraped
+    found = samples(await client.metrics())
+    # Then the queue's oldest age is those 90 s, and its depth the one message
+    assert 90 <= value(found, "actionpool_queue_oldest_age_seconds", queue="default") < 100
+    assert value(found, "actionpool_queue_depth", queue="default") == 1
+
+
 async def test_a_new_label_set_past_the_cap_is_counted_as_other(
     client: PoolClient, store: RunStore
 ) -> None:
@@ -119,13 +132,16 @@ async def test_a_new_label_set_past_the_cap_is_counted_as_other(
     assert value(found, "actionpool_runs_created_total", action="debug:log", **LABELS) == 0
 
 
-async def test_a_run_discarded_after_a_failed_publish_is_not_counted(
+async def test_a_run_discarded_after_a_failed_publish_is_counted_as_discarded(
     client: PoolClient, store: RunStore, registry: Registry
 ) -> None:
     # Given a recorded run
     run_id = await start(client, "debug:log", {"message": "hi"})
     # When the API discards it (its publish failed)
     assert store.discard(store.get(run_id), None)
-    # Then it does not count as created
+    # Then it counts as discarded (counters never go down), and its keys are gone
     found = samples(await client.metrics())
-    assert value(found, "actionpool_runs_created_total", action="debug:log", **LABELS) == 0
+    assert value(found, "actionpool_runs_created_total", action="debug:log", **LABELS) == 1
+    assert value(found, "actionpool_runs_discarded_total", action="debug:log", **LABELS) == 1
+    assert not store.redis.exists(store.keys.run(run_id))
+    assert store.redis.zscore(store.keys.index("all"), run_id) is None

@@ -1,4 +1,5 @@
 import contextlib
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ def test_checkpoint_runs_its_function_once_per_key(tmp_path: Path) -> None:
 
     first = ctx.checkpoint("create-repo.v1", create)
     # When a later attempt of the same run reaches the same checkpoint
-    retry = ctx.__class__(**{**ctx.__dict__, "attempt": 2})
+    retry = dataclasses.replace(ctx, attempt=2)
     second = retry.checkpoint("create-repo.v1", create)
     # Then the function ran once and both attempts see the same value
     assert calls == [1]

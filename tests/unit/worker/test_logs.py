@@ -83,3 +83,16 @@ def test_the_run_logger_masks_secrets_in_messages_and_exceptions() -> None:
         line.exc_text and "push refused for ***" in line.exc_text and "s3cr3t" not in line.exc_text
     )
     assert "s3cr3t" not in formatted(line)
+
+
+def test_inside_a_run_any_library_line_is_masked() -> None:
+    # Given a run's secrets attached to the context (as the executor does)
+    redact = Redactor(["s3cr3t-token"]).redact
+    with spans.attached({"cicd.pipeline.task.run.id": "r-1"}, redact):
+        # When a library logs a URL with the secret in it
+        line = logging.LogRecord(
+            "httpx", logging.INFO, __file__, 1, "GET %s", ("https://x/?t=s3cr3t-token",), None
+        )
+        text = formatted(line)
+    # Then the process log line is masked
+    assert "s3cr3t" not in text and json.loads(text)["message"] == "GET https://x/?t=***"

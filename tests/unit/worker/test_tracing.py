@@ -171,3 +171,12 @@ def test_without_an_exporter_no_provider_is_installed() -> None:
     ):
         # Then tracing is off: no provider (its spans would reach nobody)
         assert configure_tracing(quiet, "actionpool-api") is None
+
+
+def test_a_service_name_from_the_environment_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given OTEL_SERVICE_NAME in the environment (the SDK's resource reads it)
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "pool-eu")
+    # When the provider is built with the settings read from that environment
+    provider = build_provider(TelemetrySettings(), "actionpool-worker")
+    # Then the operator's name wins over ours
+    assert provider.resource.attributes["service.name"] == "pool-eu"
