@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -120,39 +119,3 @@ class ErrorBody(ApiModel):
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error statuses a route can answer."""
     return {status: {"model": ErrorBody} for status in statuses}
-
-
-class StatsGroupView(ApiModel):
-    """The flow figures of one group of `GET /v1/stats`."""
-
-    key: str | None = Field(
-        description="The templateRef, owner or actionId; null for runs without a template or owner"
-    )
-    runs: int = Field(description="Runs created in the window, whatever their status")
-    completed: int
-    failed: int
-    cancelled: int
-    in_flight: int = Field(description="Runs still open or processing")
-    success_rate: float | None = Field(description="completed / (completed + failed)")
-    duration_p50_s: float | None = Field(
-        description="Median finishedAt - createdAt of completed and failed runs (nearest rank)"
-    )
-    duration_p95_s: float | None = Field(description="95th percentile of the same durations")
-    retry_rate: float | None = Field(description="Share of ended runs that took 2+ attempts")
-    mean_time_to_recovery_s: float | None = Field(
-        description="Mean time from a failed run's end to the end of the next completed run "
-        "of the same template"
-    )
-
-
-class StatsView(ApiModel):
-    """`GET /v1/stats`: flow figures per template, owner or action, most runs first."""
-
-    group_by: Literal["template", "owner", "action"]
-    since: datetime
-    until: datetime
-    truncated: bool = Field(
-        description="The window held more runs than one request reads: the figures cover "
-        "its newest ones"
-    )
-    groups: list[StatsGroupView]

@@ -44,7 +44,7 @@ from worker.records import (
 )
 from worker.scripts import Scripts
 from worker.settings import PoolSettings
-from worker.stats import parse_group_by, read_figures
+from worker.stats import FlowFigures, GroupBy, read_figures
 from worker.store import RunStore
 
 WAIT_BLOCK_S = 2.0
@@ -237,17 +237,14 @@ class PoolClient:
             await self.aredis.ping()
 
     async def stats(
-        self, group_by: str, since: datetime, until: datetime, *, max_runs: int
-    ) -> dict[str, Any]:
+        self, group_by: GroupBy, since: datetime, until: datetime, *, max_runs: int
+    ) -> FlowFigures:
         """Flow figures per template, owner or action of the runs created in [since, until]
-        (the newest `max_runs` of them), as the JSON body of `GET /v1/stats`."""
-        grouping = parse_group_by(group_by)
+        (the newest `max_runs` of them)."""
         with store_errors():
-            figures = await read_figures(
-                self.aredis, self.keys, grouping, since, until, max_runs=max_runs
+            return await read_figures(
+                self.aredis, self.keys, group_by, since, until, max_runs=max_runs
             )
-        body: dict[str, Any] = figures.model_dump(mode="json", by_alias=True)
-        return body
 
     async def metrics(self) -> bytes:
         """The pool's metrics in the Prometheus text format (counted pool-wide in Redis)."""

@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
+from pydantic import Field
 from redis.asyncio import Redis as AsyncRedis
 
-from actions.errors import InputValidationError
 from worker.keys import Keys
 from worker.records import CamelModel, RunStatus, ms
 
@@ -61,40 +61,39 @@ class RunSummary:
 
 
 class GroupFigures(CamelModel):
-    """The figures of one group; `key` is None for runs without a template (or owner)."""
+    """The flow figures of one group of `GET /v1/stats`."""
 
-    key: str | None
-    runs: int
+    key: str | None = Field(
+        description="The templateRef, owner or actionId; null for runs without a template or owner"
+    )
+    runs: int = Field(description="Runs created in the window, whatever their status")
     completed: int
     failed: int
     cancelled: int
-    in_flight: int
-    success_rate: float | None
-    duration_p50_s: float | None
-    duration_p95_s: float | None
-    retry_rate: float | None
-    mean_time_to_recovery_s: float | None
+    in_flight: int = Field(description="Runs still open or processing")
+    success_rate: float | None = Field(description="completed / (completed + failed)")
+    duration_p50_s: float | None = Field(
+        description="Median finishedAt - createdAt of completed and failed runs (nearest rank)",
+    )
+    duration_p95_s: float | None = Field(description="95th percentile of the same durations")
+    retry_rate: float | None = Field(description="Share of ended runs that took 2+ attempts")
+    mean_time_to_recovery_s: float | None = Field(
+        description="Mean time from a failed run's end to the end of the next completed run "
+        "of the same template",
+    )
 
 
 class FlowFigures(CamelModel):
-    """The figures of every group of the runs created in [since, until]."""
+    """`GET /v1/stats`: flow figures per template, owner or action, most runs first."""
 
     group_by: GroupBy
     since: datetime
     until: datetime
-    truncated: bool
+    truncated: bool = Field(
+        description="The window held more runs than one request reads: the figures cover "
+        "its newest ones"
+    )
     groups: list[GroupFigures]
-
-
-def parse_group_by(text: str) -> GroupBy:
-    try:
-        return GroupBy(text)
-    except ValueError:
-        allowed = ", ".join(g.value for g in GroupBy)
-        message = f"groupBy must be one of {allowed}, not {text!r}"
-        raise InputValidationError(
-            message, [{"path": "query.groupBy", "message": message}]
-        ) from None
 
 
 def percentile(values: Sequence[float], percent: int) -> float | None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from actions.errors import InputValidationError
 from api.deps import ClientDep, SettingsDep
-from api.schemas import StatsView, error_responses
+from api.schemas import error_responses
 from worker.records import now
+from worker.stats import FlowFigures, GroupBy
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 
@@ -56,7 +57,7 @@ def parse_since(text: str | None, until: datetime) -> datetime:
 
 
 GroupByQuery = Annotated[
-    Literal["template", "owner", "action"],
+    GroupBy,
     Query(alias="groupBy", description="Group runs by templateRef, owner or actionId"),
 ]
 SinceQuery = Annotated[
@@ -72,11 +73,10 @@ SinceQuery = Annotated[
 async def get_stats(
     client: ClientDep,
     settings: SettingsDep,
-    group_by: GroupByQuery = "template",
+    group_by: GroupByQuery = GroupBy.TEMPLATE,
     since: SinceQuery = None,
-) -> StatsView:
+) -> FlowFigures:
     """Flow figures per template, owner or action of the runs created since `since`."""
     until = whole_ms(now())
     start = parse_since(since, until)
-    body = await client.stats(group_by, start, until, max_runs=settings.stats_max_runs)
-    return StatsView.model_validate(body)
+    return await client.stats(group_by, start, until, max_runs=settings.stats_max_runs)

@@ -40,6 +40,7 @@ def test_api_reaches_the_worker_side_through_its_client_and_shared_types() -> No
         "worker.settings",
         "worker.policy",
         "worker.main",
+        "worker.stats",  # the flow figures' model is the view of GET /v1/stats
         # process setup every entry point shares: tracing and logs
         "worker.tracing",
         "worker.logs",

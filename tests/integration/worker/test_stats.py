@@ -16,9 +16,20 @@ from worker.dispatch import Dispatcher
 from worker.execution import Executor
 from worker.records import Run, RunContext, RunStatus, now
 from worker.settings import PoolSettings
+from worker.stats import GroupBy
 from worker.store import RunStore
 
 pytestmark = pytest.mark.anyio
+
+
+async def figures(
+    client: PoolClient, group_by: str, since: datetime, until: datetime, *, max_runs: int
+) -> dict[str, Any]:
+    """The figures as `GET /v1/stats` answers them (camelCase JSON)."""
+    found = await client.stats(GroupBy(group_by), since, until, max_runs=max_runs)
+    body: dict[str, Any] = found.model_dump(mode="json", by_alias=True)
+    return body
+
 
 CREATE = "template:default/create-service"
 DOCS = "template:default/docs-site"
@@ -89,7 +100,7 @@ async def test_figures_of_runs_that_failed_retried_and_completed(
     bare = record(store, registry, "debug:log", {"message": "bare"})
     assert executor.run_attempt(bare, 1) == "completed"
     # When the figures per template are read
-    body = await client.stats("template", now() - timedelta(hours=1), now(), max_runs=100)
+    body = await figures(client, "template", now() - timedelta(hours=1), now(), max_runs=100)
     # Then each template has its own group, most runs first, the null key last among ties
     assert body["groupBy"] == "template" and body["truncated"] is False
     assert [(g["key"], g["runs"]) for g in body["groups"]] == [(CREATE, 3), (DOCS, 1), (None, 1)]
@@ -123,8 +134,8 @@ async def test_groups_by_owner_and_by_action(
     record(store, registry, "debug:sleep", {"seconds": 1}, owner=TEAM_B)
     since = now() - timedelta(minutes=5)
     # When the figures are read per owner and per action
-    by_owner = await client.stats("owner", since, now(), max_runs=100)
-    by_action = await client.stats("action", since, now(), max_runs=100)
+    by_owner = await figures(client, "owner", since, now(), max_runs=100)
+    by_action = await figures(client, "action", since, now(), max_runs=100)
     # Then the groups are the owners (null for none) and the actions
     assert [(g["key"], g["runs"]) for g in by_owner["groups"]] == [
         (TEAM_A, 2),
@@ -144,8 +155,8 @@ async def test_since_leaves_out_older_runs(
     record(store, registry, "debug:log", {}, template=CREATE, created_at=now() - timedelta(days=10))
     record(store, registry, "debug:log", {}, template=CREATE)
     # When the figures since 7 days ago and since 11 days ago are read
-    week = await client.stats("template", now() - timedelta(days=7), now(), max_runs=100)
-    longer = await client.stats("template", now() - timedelta(days=11), now(), max_runs=100)
+    week = await figures(client, "template", now() - timedelta(days=7), now(), max_runs=100)
+    longer = await figures(client, "template", now() - timedelta(days=11), now(), max_runs=100)
     # Then only the longer window counts the older run
     assert [g["runs"] for g in week["groups"]] == [1]
     assert [g["runs"] for g in longer["groups"]] == [2]
@@ -161,8 +172,8 @@ async def test_the_cap_reads_the_newest_runs_and_says_the_window_was_truncated(
         record(store, registry, "debug:log", {}, template=template, created_at=created_at)
     since = start - timedelta(minutes=1)
     # When one request may read three runs, then five
-    capped = await client.stats("template", since, now(), max_runs=3)
-    whole = await client.stats("template", since, now(), max_runs=5)
+    capped = await figures(client, "template", since, now(), max_runs=3)
+    whole = await figures(client, "template", since, now(), max_runs=5)
     # Then the capped figures cover the three newest runs and say they were truncated
     assert capped["truncated"] is True
     assert [(g["key"], g["runs"]) for g in capped["groups"]] == [("new", 3)]
@@ -178,5 +189,5 @@ async def test_an_expired_run_record_is_skipped(
     record(store, registry, "debug:log", {}, template=CREATE)
     store.redis.delete(store.keys.run(gone))
     # When the figures are read / Then only the run with a record counts
-    body = await client.stats("template", now() - timedelta(minutes=1), now(), max_runs=100)
+    body = await figures(client, "template", now() - timedelta(minutes=1), now(), max_runs=100)
     assert [g["runs"] for g in body["groups"]] == [1]

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from actions.errors import InputValidationError
 from worker.records import RunStatus
 from worker.stats import (
     GroupBy,
@@ -14,7 +13,6 @@ from worker.stats import (
     decode_summary,
     figures_of,
     figures_of_group,
-    parse_group_by,
     percentile,
     recovery_times_s,
 )
@@ -177,12 +175,6 @@ def test_groups_by_action() -> None:
     runs = [run(OK, ends_s=1, action_id="x:one"), run(FAILED, ends_s=2, action_id="x:two")]
     groups = figures_of(runs, GroupBy.ACTION)
     assert [(g.key, g.success_rate) for g in groups] == [("x:one", 1.0), ("x:two", 0.0)]
-
-
-def test_an_unknown_grouping_is_a_422_on_group_by() -> None:
-    with pytest.raises(InputValidationError) as caught:
-        parse_group_by("team")
-    assert caught.value.details[0]["path"] == "query.groupBy"
 
 
 def test_a_summary_is_decoded_from_the_run_hash_fields() -> None:
