@@ -281,11 +281,11 @@ class RunStore:
             keys.metrics,
         ]
 
-    def count_call(self, name: str, labels: list[str], by: float = 1) -> ScriptCall:
+    def count_call(self, name: str, labels: list[str], by: int = 1) -> ScriptCall:
         """The `count` script call adding `by` to a pool counter (`worker/metrics.py`)."""
         return ScriptCall(keys=[self.keys.metrics], args=[name, str(by), *labels])
 
-    def count(self, name: str, labels: list[str], by: float = 1) -> None:
+    def count(self, name: str, labels: list[str], by: int = 1) -> None:
         call = self.count_call(name, labels, by)
         self.scripts.count(keys=call.keys, args=call.args)
 

@@ -12,8 +12,8 @@ end
 -- The labels as given; but once the hash is full, a new label set has its template and owner
 -- (positions `capped`) replaced by '_other', so a caller cannot grow it without bound.
 local function bounded(mkey, probe, labels, capped)
-  if redis.call('HEXISTS', mkey, metric_field(probe, labels)) == 1 then return labels end
   if redis.call('HLEN', mkey) < METRIC_FIELDS_MAX then return labels end
+  if redis.call('HEXISTS', mkey, metric_field(probe, labels)) == 1 then return labels end
   local copy = {}
   for i, value in ipairs(labels) do copy[i] = value end
   for _, i in ipairs(capped) do copy[i] = '_other' end
@@ -22,7 +22,7 @@ end
 
 local function count(mkey, name, labels, capped, by)
   labels = bounded(mkey, name, labels, capped)
-  redis.call('HINCRBYFLOAT', mkey, metric_field(name, labels), by or 1)
+  redis.call('HINCRBY', mkey, metric_field(name, labels), by or 1)
 end
 
 local function observe(mkey, name, labels, capped, value_s)
@@ -34,9 +34,9 @@ local function observe(mkey, name, labels, capped, value_s)
   local bucket = {}
   for i, value in ipairs(labels) do bucket[i] = value end
   bucket[#bucket + 1] = le
-  redis.call('HINCRBYFLOAT', mkey, metric_field(name .. '_bucket', bucket), 1)
+  redis.call('HINCRBY', mkey, metric_field(name .. '_bucket', bucket), 1)
   redis.call('HINCRBYFLOAT', mkey, metric_field(name .. '_sum', labels), value_s)
-  redis.call('HINCRBYFLOAT', mkey, metric_field(name .. '_count', labels), 1)
+  redis.call('HINCRBY', mkey, metric_field(name .. '_count', labels), 1)
 end
 
 -- action, template, owner and queue of a run, from its hash ('' when absent).
