@@ -139,9 +139,10 @@ class Executor:
             return RunStatus.COMPLETED
         error = self._stop_reason(heartbeat, attempt.number) or error
         info = outcomes.error_info(error, redactor)
-        span.set_attribute(RESULT, spans.result_of(RunStatus.FAILED, error))
         record_error(span, error, info.name, redactor.redact)
-        return self._settle_failure(run, action, attempt, info, error)
+        status = self._settle_failure(run, action, attempt, info, error)
+        span.set_attribute(RESULT, spans.result_of(status, error))  # a cancel may have won
+        return status
 
     @staticmethod
     def _stop_reason(heartbeat: Heartbeat, number: int) -> ActionPoolError | None:

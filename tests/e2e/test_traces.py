@@ -305,3 +305,23 @@ def test_with_tracing_off_the_callers_trace_still_reaches_the_worker_logs(pool: 
     lines = [json.loads(x) for x in pool.worker.log().splitlines() if x.startswith("{")]
     (line,) = [x for x in lines if x.get("run_id") == run_id and x["message"] == "hi"]
     assert (line["trace_id"], line["span_id"]) == (caller_trace, caller_span)
+
+
+def test_a_cancelled_attempt_is_recorded_as_a_cancellation(
+    traced: FaultPool, receiver: Receiver
+) -> None:
+    # Given a running run
+    response = traced.http.post("/v1/actions/debug:sleep/runs", json={"input": {"seconds": 5}})
+    run_id = response.json()["id"]
+    wait_for_holder(traced, run_id)
+    # When it is cancelled
+    traced.http.post(f"/v1/runs/{run_id}/cancel")
+    assert traced.wait_run(run_id, failOnError="false")["status"] == "cancelled"
+    # Then its attempt span says so
+    name = "debug:sleep attempt 1"
+    spans = trace_of(
+        receiver.wait_for(lambda got: bool(named(trace_of(got, run_id), name))), run_id
+    )
+    (attempt,) = named(spans, name)
+    assert attempt.attributes["cicd.pipeline.task.run.result"] == "cancellation"
+    assert attempt.attributes["actionpool.outcome"] == "cancelled"
