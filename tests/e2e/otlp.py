@@ -1,5 +1,5 @@
-"""A real OTLP/HTTP trace receiver for the tests: decodes the exporters' protobuf payloads
-(`opentelemetry-proto`) into plain span records."""
+"""Real OTLP trace receivers for the tests, over HTTP and over gRPC: they decode the
+exporters' protobuf payloads (`opentelemetry-proto`) into plain span records."""
 
 from __future__ import annotations
 
@@ -8,12 +8,18 @@ import gzip
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import grpc
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import (
+    TraceServiceServicer,
+    add_TraceServiceServicer_to_server,
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
@@ -51,6 +57,10 @@ def decode_attributes(pairs: Any) -> dict[str, Any]:
 def decode_request(body: bytes) -> list[ReceivedSpan]:
     request = ExportTraceServiceRequest()
     request.ParseFromString(body)
+    return decode_spans(request)
+
+
+def decode_spans(request: ExportTraceServiceRequest) -> list[ReceivedSpan]:
     received = []
     for resource_spans in request.resource_spans:
         service = decode_attributes(resource_spans.resource.attributes).get("service.name", "")
@@ -131,3 +141,36 @@ class Receiver:
                 pass
 
         return Handler
+
+
+class GrpcReceiver(Receiver):
+    """The same, as the OTLP/gRPC `TraceService` on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.spans = []
+        self.lock = threading.Lock()
+        self.grpc_server = grpc.server(ThreadPoolExecutor(max_workers=2))
+        add_TraceServiceServicer_to_server(_Service(self), self.grpc_server)
+        self.port = self.grpc_server.add_insecure_port("127.0.0.1:0")
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> GrpcReceiver:
+        self.grpc_server.start()
+        return self
+
+    def stop(self) -> None:
+        self.grpc_server.stop(grace=None)
+
+
+class _Service(TraceServiceServicer):
+    def __init__(self, receiver: GrpcReceiver) -> None:
+        self.receiver = receiver
+
+    def Export(self, request: Any, context: Any) -> ExportTraceServiceResponse:  # noqa: N802
+        spans = decode_spans(request)
+        with self.receiver.lock:
+            self.receiver.spans.extend(spans)
+        return ExportTraceServiceResponse()

@@ -3,11 +3,12 @@ OTLP/HTTP to a real receiver, decoded from protobuf."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import redis
 
 from tests.conftest import delete_prefix
 from tests.e2e.conftest import Pool, pool_env
-from tests.e2e.otlp import STATUS_ERROR, ReceivedSpan, Receiver
+from tests.e2e.otlp import STATUS_ERROR, GrpcReceiver, ReceivedSpan, Receiver
 from tests.e2e.pools import FaultPool, install_plugin
 from tests.e2e.processes import start_api
 
@@ -254,41 +255,65 @@ def wait_for_holder(pool: FaultPool, run_id: str) -> str:
     raise AssertionError(f"run {run_id} never started")
 
 
-def test_a_worker_child_flushes_its_spans_when_it_exits(
-    redis_url: str, receiver: Receiver, tmp_path: Path
-) -> None:
-    # Given a worker whose span batches would wait a minute before going out
-    env = pool_env(
-        redis_url,
-        f"aptrace:{uuid.uuid4().hex[:8]}:",
-        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="60000",
-    )
-    pool = FaultPool(env, start_api(env, tmp_path), tmp_path)
+@contextlib.contextmanager
+def own_pool(redis_url: str, log_dir: Path, **env: str) -> Iterator[FaultPool]:
+    """An API and one worker of their own, with these OTEL_* settings."""
+    pool_settings = pool_env(redis_url, f"aptrace:{uuid.uuid4().hex[:8]}:", **env)
+    pool = FaultPool(pool_settings, start_api(pool_settings, log_dir), log_dir)
     try:
-        worker = pool.add_worker()
-        run_id = pool.start_run("debug:log", {"message": "hi"}).json()["id"]
-        assert pool.wait_run(run_id)["status"] == "completed"
-        attempt = "debug:log attempt 1"
-        assert not [
-            s
-            for s in receiver.spans
-            if s.attributes.get("cicd.pipeline.task.run.id") == run_id and s.name == attempt
-        ]
-        # When the worker stops (SIGTERM: its children exit)
-        worker.stop()
-        # Then the children exported their spans on the way out
-        receiver.wait_for(
-            lambda got: any(
-                s.name == attempt and s.attributes.get("cicd.pipeline.task.run.id") == run_id
-                for s in got
-            )
-        )
+        pool.add_worker()
+        yield pool
     finally:
         pool.http.close()
         for service in [pool.api, *pool.workers]:
             service.stop()
         delete_prefix(redis.Redis.from_url(redis_url), pool.prefix)
+
+
+def has_span(name: str, run_id: str) -> Callable[[list[ReceivedSpan]], bool]:
+    """True once a span of that name of the run has arrived."""
+    return lambda got: any(
+        s.name == name and s.attributes.get("cicd.pipeline.task.run.id") == run_id for s in got
+    )
+
+
+def test_a_worker_child_flushes_its_spans_when_it_exits(
+    redis_url: str, receiver: Receiver, tmp_path: Path
+) -> None:
+    # Given a worker whose span batches would wait a minute before going out
+    slow = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "60000"}
+    with own_pool(redis_url, tmp_path, **slow) as pool:
+        run_id = pool.start_run("debug:log", {"message": "hi"}).json()["id"]
+        assert pool.wait_run(run_id)["status"] == "completed"
+        attempt = "debug:log attempt 1"
+        assert not has_span(attempt, run_id)(list(receiver.spans))
+        # When the worker stops (SIGTERM: its children exit)
+        pool.workers[0].stop()
+        # Then the children exported their spans on the way out
+        receiver.wait_for(has_span(attempt, run_id))
+
+
+def test_spans_go_over_otlp_grpc_as_well(redis_url: str, tmp_path: Path) -> None:
+    # Given a pool exporting with the gRPC protocol to a gRPC receiver
+    receiver = GrpcReceiver().start()
+    grpc_env = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+        "OTEL_BSP_SCHEDULE_DELAY": "100",
+    }
+    try:
+        with own_pool(redis_url, tmp_path, **grpc_env) as pool:
+            # When a run completes
+            run_id = pool.start_run("debug:log", {"message": "hi"}).json()["id"]
+            assert pool.wait_run(run_id)["status"] == "completed"
+            attempt, server = (has_span(n, run_id) for n in ("debug:log attempt 1", SERVER_SPAN))
+            got = receiver.wait_for(lambda got: attempt(got) and server(got))
+            spans = trace_of(got, run_id)
+        # Then the API's and the worker's spans of the run arrived, in one trace
+        assert {s.service for s in spans} == {"actionpool-api", "actionpool-worker"}
+        assert len({s.trace_id for s in spans}) == 1
+    finally:
+        receiver.stop()
 
 
 def test_with_tracing_off_the_callers_trace_still_reaches_the_worker_logs(pool: Pool) -> None:
