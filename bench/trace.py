@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import uuid
 from pathlib import Path
 
-import redis
-
-from tests.conftest import TEST_REDIS_URL, delete_prefix
-from tests.e2e.conftest import pool_env
+from tests.conftest import TEST_REDIS_URL
 from tests.e2e.otlp import ReceivedSpan, Receiver
-from tests.e2e.pools import FaultPool, install_plugin
-from tests.e2e.processes import start_api
+from tests.e2e.pools import own_pool
 
 SHOWN = ("actionpool.attempt", "cicd.pipeline.task.run.result")
 
@@ -43,38 +38,35 @@ def tree(spans: list[ReceivedSpan]) -> list[str]:
 
 def capture(log_dir: Path) -> list[str]:
     receiver = Receiver().start()
-    env = pool_env(
-        TEST_REDIS_URL,
-        f"aptrace:{uuid.uuid4().hex[:8]}:",
-        PYTHONPATH=str(install_plugin(log_dir / "site")),
-        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.endpoint,
-        OTEL_BSP_SCHEDULE_DELAY="100",
-    )
-    pool = FaultPool(env, start_api(env, log_dir), log_dir)
+    endpoint = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"}
     try:
-        pool.add_worker()
-        context = {"templateRef": "template:default/create-service", "owner": "group:default/web"}
-        response = pool.http.post(
-            "/v1/actions/fault:traced/runs",
-            json={"input": {"failAttempts": 1}, "context": context, "secrets": {"token": "s3cr3t"}},
-        )
-        run_id = response.json()["id"]
-        pool.wait_run(run_id)
-        spans = receiver.wait_for(lambda got: any(s.name.endswith("attempt 2") for s in got))
-        spans = [s for s in spans if s.trace_id == spans[0].trace_id]
-        (last,) = [s for s in spans if s.name.endswith("attempt 2")]
-        attributes = [f"    {name} = {value!r}" for name, value in sorted(last.attributes.items())]
-        return [
-            f"trace {spans[0].trace_id} of run {run_id}",
-            *tree(spans),
-            f"attributes of '{last.name}':",
-            *attributes,
-        ]
+        with own_pool(TEST_REDIS_URL, log_dir, plugin=True, **endpoint) as pool:
+            context = {
+                "templateRef": "template:default/create-service",
+                "owner": "group:default/web",
+            }
+            response = pool.http.post(
+                "/v1/actions/fault:traced/runs",
+                json={
+                    "input": {"failAttempts": 1},
+                    "context": context,
+                    "secrets": {"token": "s3cr3t"},
+                },
+            )
+            run_id = response.json()["id"]
+            pool.wait_run(run_id)
+            spans = receiver.wait_for(lambda got: any(s.name.endswith("attempt 2") for s in got))
     finally:
-        for service in [pool.api, *pool.workers]:
-            service.stop()
         receiver.stop()
-        delete_prefix(redis.Redis.from_url(TEST_REDIS_URL), env["ACTIONPOOL_KEY_PREFIX"])
+    spans = [s for s in spans if s.trace_id == spans[0].trace_id]
+    (last,) = [s for s in spans if s.name.endswith("attempt 2")]
+    attributes = [f"    {name} = {value!r}" for name, value in sorted(last.attributes.items())]
+    return [
+        f"trace {spans[0].trace_id} of run {run_id}",
+        *tree(spans),
+        f"attributes of '{last.name}':",
+        *attributes,
+    ]
 
 
 def main() -> None:

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from tests.measurements import MEASURED
+
 TEST_REDIS_URL = os.environ.get("ACTIONPOOL_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MARK_BY_FOLDER = {
     "integration": pytest.mark.integration,
@@ -52,3 +54,11 @@ def key_prefix(redis_url: str) -> Iterator[str]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What the tests measured (`tests.measurements.report`), one section each."""
+    for section, lines in MEASURED.items():
+        terminalreporter.section(f"{section}: measured")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from api.devstack import free_port
+from tests import measurements
 from tests.conftest import delete_prefix
 from tests.e2e.processes import Service, start_api, start_worker
 
@@ -84,17 +85,6 @@ def log_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-MEASURED: list[str] = []
-"""Figures the end-to-end tests measured, shown after the run."""
-
-
 def report(line: str) -> None:
-    print(line)
-    MEASURED.append(line)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if MEASURED:
-        terminalreporter.section("end to end: measured")
-        for line in MEASURED:
-            terminalreporter.write_line(line)
+    """A figure for the "end to end: measured" summary."""
+    measurements.report("end to end", line)

@@ -3,12 +3,17 @@ real `actionpool.actions` entry-point mechanism (a dist-info on PYTHONPATH)."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
-from tests.e2e.conftest import Pool
-from tests.e2e.processes import Service, start_worker
+import redis
+
+from tests.conftest import delete_prefix
+from tests.e2e.conftest import Pool, pool_env
+from tests.e2e.processes import Service, start_api, start_worker
 
 PLUGIN = Path(__file__).resolve().parents[1] / "faults" / "faultactions.py"
 ENTRY_POINTS = {
@@ -48,3 +53,23 @@ class FaultPool(Pool):
         self.workers.append(worker)
         self.names[name] = env["ACTIONPOOL_WORKER_NAME"]
         return worker
+
+
+@contextlib.contextmanager
+def own_pool(
+    redis_url: str, log_dir: Path, *, plugin: bool = False, **env: str
+) -> Iterator[FaultPool]:
+    """An API and one worker of their own (with the `fault:*` actions when `plugin`), under a
+    fresh key prefix that is deleted afterwards; `env` adds settings (OTEL_*, ACTIONPOOL_*)."""
+    if plugin:
+        env["PYTHONPATH"] = str(install_plugin(log_dir / "site"))
+    settings = pool_env(redis_url, f"apown:{uuid.uuid4().hex[:8]}:", **env)
+    pool = FaultPool(settings, start_api(settings, log_dir), log_dir)
+    try:
+        pool.add_worker()
+        yield pool
+    finally:
+        pool.http.close()
+        for service in [pool.api, *pool.workers]:
+            service.stop()
+        delete_prefix(redis.Redis.from_url(redis_url), pool.prefix)

@@ -3,7 +3,6 @@ OTLP/HTTP to a real receiver, decoded from protobuf."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
 import time
@@ -17,7 +16,7 @@ import redis
 from tests.conftest import delete_prefix
 from tests.e2e.conftest import Pool, pool_env
 from tests.e2e.otlp import STATUS_ERROR, GrpcReceiver, ReceivedSpan, Receiver
-from tests.e2e.pools import FaultPool, install_plugin
+from tests.e2e.pools import FaultPool, install_plugin, own_pool
 from tests.e2e.processes import start_api
 
 SERVER_SPAN = "POST /v1/actions/{actionId}/runs"
@@ -253,21 +252,6 @@ def wait_for_holder(pool: FaultPool, run_id: str) -> str:
             return holder
         time.sleep(0.1)
     raise AssertionError(f"run {run_id} never started")
-
-
-@contextlib.contextmanager
-def own_pool(redis_url: str, log_dir: Path, **env: str) -> Iterator[FaultPool]:
-    """An API and one worker of their own, with these OTEL_* settings."""
-    pool_settings = pool_env(redis_url, f"aptrace:{uuid.uuid4().hex[:8]}:", **env)
-    pool = FaultPool(pool_settings, start_api(pool_settings, log_dir), log_dir)
-    try:
-        pool.add_worker()
-        yield pool
-    finally:
-        pool.http.close()
-        for service in [pool.api, *pool.workers]:
-            service.stop()
-        delete_prefix(redis.Redis.from_url(redis_url), pool.prefix)
 
 
 def has_span(name: str, run_id: str) -> Callable[[list[ReceivedSpan]], bool]:

@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from api.devstack import free_port, redis_server_binary
+from tests import measurements
 from tests.conftest import delete_prefix
 from tests.e2e.conftest import pool_env
 from tests.e2e.pools import FaultPool, install_plugin
@@ -89,16 +90,6 @@ def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
         server.process.wait()
 
 
-MEASURED: list[str] = []
-"""What each fault test measured, printed at the end of the run."""
-
-
 def report(line: str) -> None:
-    MEASURED.append(line)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if MEASURED:
-        terminalreporter.section("fault injection: measured")
-        for line in MEASURED:
-            terminalreporter.write_line(line)
+    """A figure for the "fault injection: measured" summary."""
+    measurements.report("fault injection", line)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,8 @@ import redis
 
 from actions.registry import Registry, build_registry
 from worker.app import create_celery_app
-from worker.client import after
+from worker.client import PoolClient, after
+from worker.connection import connect_async
 from worker.dispatch import Dispatcher
 from worker.execution import Executor, Timing
 from worker.records import Run, RunStatus, now
@@ -89,6 +90,22 @@ def make_run(store: RunStore, registry: Registry, dispatcher: Dispatcher) -> Cal
         return run.id
 
     return make
+
+
+@pytest.fixture
+async def client(
+    settings: PoolSettings, store: RunStore, registry: Registry, dispatcher: Dispatcher
+) -> AsyncIterator[PoolClient]:
+    """The API's client on the same store, registry and broker."""
+    client = PoolClient(
+        registry,
+        store,
+        dispatcher,
+        connect_async(settings),
+        socket_timeout_s=settings.redis_socket_timeout_s,
+    )
+    yield client
+    await client.aredis.aclose()
 
 
 @pytest.fixture

@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from actions.registry import Registry
 from tests.integration.conftest import Broker
 from worker.client import PoolClient, RunRequest
-from worker.connection import connect_async
-from worker.dispatch import Dispatcher
 from worker.execution import Executor
 from worker.records import RunContext, ms, now
-from worker.settings import PoolSettings
 from worker.store import RunStore
 
 pytestmark = pytest.mark.anyio
 
 GOLDEN = RunContext(template_ref="template:default/golden", owner="group:default/platform")
 LABELS = {"template": "template:default/golden", "owner": "group:default/platform"}
-
-
-@pytest.fixture
-async def client(
-    settings: PoolSettings, store: RunStore, registry: Registry, dispatcher: Dispatcher
-) -> AsyncIterator[PoolClient]:
-    client = PoolClient(
-        registry,
-        store,
-        dispatcher,
-        connect_async(settings),
-        socket_timeout_s=settings.redis_socket_timeout_s,
-    )
-    yield client
-    await client.aredis.aclose()
 
 
 async def start(

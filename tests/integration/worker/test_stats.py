@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,11 +10,8 @@ import pytest
 
 from actions.registry import Registry
 from worker.client import PoolClient, after
-from worker.connection import connect_async
-from worker.dispatch import Dispatcher
 from worker.execution import Executor
 from worker.records import Run, RunContext, RunStatus, now
-from worker.settings import PoolSettings
 from worker.stats import GroupBy
 from worker.store import RunStore
 
@@ -34,21 +30,6 @@ async def figures(
 CREATE = "template:default/create-service"
 DOCS = "template:default/docs-site"
 TEAM_A, TEAM_B = "group:default/a", "group:default/b"
-
-
-@pytest.fixture
-async def client(
-    settings: PoolSettings, store: RunStore, registry: Registry, dispatcher: Dispatcher
-) -> AsyncIterator[PoolClient]:
-    client = PoolClient(
-        registry,
-        store,
-        dispatcher,
-        connect_async(settings),
-        socket_timeout_s=settings.redis_socket_timeout_s,
-    )
-    yield client
-    await client.aredis.aclose()
 
 
 def record(
