@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,11 @@ import redis
 
 from actions.registry import Registry, build_registry
 from worker.app import create_celery_app
-from worker.client import PoolClient, after
+from worker.client import PoolClient, RunRequest, new_run
 from worker.connection import connect_async
 from worker.dispatch import Dispatcher
 from worker.execution import Executor, Timing
-from worker.records import Run, RunStatus, now
+from worker.records import RunContext
 from worker.settings import PoolSettings
 from worker.store import RunStore
 
@@ -73,18 +72,7 @@ def make_run(store: RunStore, registry: Registry, dispatcher: Dispatcher) -> Cal
 
     def make(action_id: str, input: dict[str, Any], secrets: dict[str, str] | None = None) -> str:
         action = registry.get(action_id)
-        created_at = now()
-        run = Run(
-            id=str(uuid.uuid4()),
-            action_id=action_id,
-            status=RunStatus.OPEN,
-            input=input,
-            max_attempts=action.retry.max_attempts,
-            queue=action.queue,
-            created_at=created_at,
-            queue_deadline_at=after(created_at, action.queue_timeout_s),
-            deadline_at=after(created_at, action.deadline_s),
-        )
+        run = new_run(action, RunRequest(input=input, context=RunContext(), secrets={}))
         store.create(run, fingerprint="test", key_digest=None, secrets=secrets or {})
         dispatcher.dispatch(run.id, action, 1, deadline_at=run.deadline_at)
         return run.id

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from actions.registry import Registry
-from worker.client import PoolClient, after
+from worker.client import PoolClient, RunRequest, new_run
 from worker.execution import Executor
-from worker.records import Run, RunContext, RunStatus, now
+from worker.records import RunContext, now
 from worker.stats import GroupBy
 from worker.store import RunStore
 
@@ -43,20 +42,10 @@ def record(
     created_at: datetime | None = None,
 ) -> str:
     """Record an open run of a template and owner, as the API would (without dispatching)."""
-    action = registry.get(action_id)
-    created_at = created_at or now()
-    run = Run(
-        id=str(uuid.uuid4()),
-        action_id=action_id,
-        status=RunStatus.OPEN,
-        input=input,
-        max_attempts=action.retry.max_attempts,
-        context=RunContext(template_ref=template, owner=owner),
-        queue=action.queue,
-        created_at=created_at,
-        queue_deadline_at=after(created_at, action.queue_timeout_s),
-        deadline_at=after(created_at, action.deadline_s),
-    )
+    context = RunContext(template_ref=template, owner=owner)
+    run = new_run(registry.get(action_id), RunRequest(input=input, context=context, secrets={}))
+    if created_at is not None:
+        run = run.model_copy(update={"created_at": created_at})
     store.create(run, fingerprint="test", key_digest=None, secrets={})
     return run.id
 
