@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 import redis
@@ -15,8 +14,6 @@ from actions.model import ActionModel
 from actions.registry import Registry
 from tests.integration.conftest import Broker
 from worker.client import PoolClient, RunRequest
-from worker.connection import connect_async
-from worker.dispatch import Dispatcher
 from worker.execution import Executor
 from worker.records import Attempt, RunContext, RunStatus, now
 from worker.settings import PoolSettings
@@ -51,23 +48,10 @@ def _create(n: int) -> str:
 
 
 @pytest.fixture
-async def pool(
-    settings: PoolSettings,
-    store: RunStore,
-    registry: Registry,
-    dispatcher: Dispatcher,
-    executor: Executor,
-) -> AsyncIterator[tuple[PoolClient, Executor]]:
+def pool(client: PoolClient, registry: Registry, executor: Executor) -> tuple[PoolClient, Executor]:
+    """The API's client and a worker's executor, with `test:checkpointed` registered."""
     registry.register(checkpointed)
-    client = PoolClient(
-        registry,
-        store,
-        dispatcher,
-        connect_async(settings),
-        socket_timeout_s=settings.redis_socket_timeout_s,
-    )
-    yield client, executor
-    await client.aredis.aclose()
+    return client, executor
 
 
 async def start(
