@@ -3,16 +3,16 @@
 Nothing here imports Celery or FastAPI, so an action can be run and tested on its own.
 """
 
-from actions.action import Action, Example, RetryPolicy, action
-from actions.context import ActionContext, BackstageContext, CheckpointStore
-from actions.errors import (
+from actionpool.actions.action import Action, Example, RetryPolicy, action
+from actionpool.actions.context import ActionContext, BackstageContext, CheckpointStore
+from actionpool.actions.errors import (
     ActionError,
     ActionTimeoutError,
     NonRetryableActionError,
     RetryableActionError,
 )
-from actions.model import ActionModel
-from actions.registry import Registry
+from actionpool.actions.model import ActionModel
+from actionpool.actions.registry import Registry
 
 __all__ = [
     "Action",

@@ -10,8 +10,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from actions.context import ActionContext
-from actions.errors import NonRetryableActionError, OutputValidationError
+from actionpool.actions.context import ActionContext
+from actionpool.actions.errors import NonRetryableActionError, OutputValidationError
 
 InputT = TypeVar("InputT", bound=BaseModel)
 OutputT = TypeVar("OutputT", bound=BaseModel)

@@ -17,9 +17,9 @@ import tenacity
 from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
 
-from actions.errors import ActionCancelledError
-from actions.redaction import Redactor
-from actions.tracing import TRACER_NAME, child_span
+from actionpool.actions.errors import ActionCancelledError
+from actionpool.actions.redaction import Redactor
+from actionpool.actions.tracing import TRACER_NAME, child_span
 
 T = TypeVar("T")
 

@@ -22,10 +22,15 @@
     │   ├── DryRunNotSupportedError    dryRun was asked of an action that does not support it
     │   ├── IdempotencyKeyReusedError  an idempotency key came back with a different payload
     │   ├── PayloadTooLargeError       the body is larger than the configured limit
+    │   ├── UnsupportedMediaTypeError  a body was sent as something other than JSON
     │   ├── RunNotFoundError           no run has the requested id
     │   └── RunAlreadyEndedError       cancel was asked of a run that already completed or failed
     ├── RunEndedUnsuccessfullyError    a waited-for run ended failed or cancelled
-    └── StoreUnavailableError          Redis (store or broker) cannot be reached
+    ├── StoreUnavailableError          Redis cannot be reached or cannot write: nothing was done
+    │   └── StoreMisconfiguredError    Redis may evict keys (maxmemory-policy is not noeviction)
+    └── CommitUnknownError             Redis stopped answering after a change was sent to it:
+                                       done or not, nobody knows; a retry with the same
+                                       idempotency key is safe
 
 The HTTP status of each lives in one table: `api/errors.py`.
 """
@@ -138,6 +143,10 @@ class PayloadTooLargeError(RequestError):
     """Raised when a request body is larger than the configured limit."""
 
 
+class UnsupportedMediaTypeError(RequestError):
+    """Raised when a request body comes with a Content-Type that is not JSON."""
+
+
 class RunNotFoundError(RequestError):
     """Raised when no run has the requested id."""
 
@@ -160,6 +169,19 @@ class RunEndedUnsuccessfullyError(ActionPoolError):
 
 
 class StoreUnavailableError(ActionPoolError):
-    """Raised when Redis (the run store or the broker) cannot be reached."""
+    """Raised when Redis (the run store and broker) cannot be reached or cannot write, and
+    nothing was changed: a run asked for was not recorded and will never run."""
+
+    retry_after_s = 5
+
+
+class StoreMisconfiguredError(StoreUnavailableError):
+    """Raised when Redis may evict keys (its maxmemory-policy is not `noeviction`): runs
+    would vanish without a trace."""
+
+
+class CommitUnknownError(ActionPoolError):
+    """Raised when Redis stopped answering after a change (a new run, a cancellation) was
+    sent to it, and did not answer again in time: it may or may not have been made."""
 
     retry_after_s = 5

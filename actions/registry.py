@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from actions.action import Action
-from actions.errors import (
+from actionpool.actions.action import Action
+from actionpool.actions.errors import (
     DuplicateActionError,
     InvalidOverrideError,
     PluginLoadError,
@@ -83,7 +83,7 @@ def _actions_in(loaded: object) -> list[AnyAction]:
 
 def build_registry(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Registry:
     """Built-in actions, plugins found through entry points, then operator overrides."""
-    from actions.builtin import BUILTIN_ACTIONS
+    from actionpool.actions.builtin import BUILTIN_ACTIONS
 
     registry = Registry(BUILTIN_ACTIONS)
     registry.load_plugins()

@@ -1,1 +1,1 @@
-"""The HTTP side: the FastAPI app Backstage and operators call, and the `actionpool` CLI."""
+"""The HTTP side: the FastAPI app Backstage and operators call."""

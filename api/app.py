@@ -8,17 +8,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from actions.registry import Registry, build_registry
-from api.errors import install_error_handlers
-from api.limits import BodyLimitMiddleware
-from api.routes import actions, health, metrics, runs, stats
-from api.settings import ApiSettings
-from api.tracing import trace_requests
-from worker.client import PoolClient
-from worker.logs import configure_logging
-from worker.settings import TelemetrySettings
-from worker.spans import RunAttributeProcessor
-from worker.tracing import configure_tracing, shutdown_tracing
+from actionpool.actions.registry import Registry, build_registry
+from actionpool.api.errors import install_error_handlers
+from actionpool.api.limits import BodyLimitMiddleware
+from actionpool.api.routes import actions, health, metrics, runs, stats
+from actionpool.api.settings import ApiSettings
+from actionpool.api.tracing import trace_requests
+from actionpool.worker.client import PoolClient
+from actionpool.worker.settings import TelemetrySettings
+from actionpool.worker.telemetry.logs import configure_logging
+from actionpool.worker.telemetry.spans import RunAttributeProcessor
+from actionpool.worker.telemetry.tracing import configure_tracing, shutdown_tracing
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastA
         client = PoolClient.from_settings(settings, registry)
         app.state.client = client
         try:
+            await client.check_at_start()  # refuses a Redis that may evict keys
             yield
         finally:
             await client.close()

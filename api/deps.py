@@ -9,8 +9,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.settings import ApiSettings
-from worker.client import PoolClient
+from actionpool.actions.errors import UnsupportedMediaTypeError
+from actionpool.api.settings import ApiSettings
+from actionpool.worker.client import PoolClient
 
 
 async def get_client(request: Request) -> PoolClient:
@@ -26,3 +27,21 @@ async def get_settings(request: Request) -> ApiSettings:
 
 ClientDep = Annotated[PoolClient, Depends(get_client)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+
+
+async def require_json(request: Request) -> None:
+    """A request with a body must send it as JSON: a `Content-Type` that names something
+    else (curl's `-d` alone sends `application/x-www-form-urlencoded`) is a 415 that says so,
+    not a validation error of a body read as text. No `Content-Type` is read as JSON."""
+    content_type = request.headers.get("content-type")
+    if content_type is None:
+        return
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    ):
+        return
+    raise UnsupportedMediaTypeError(
+        f"the body must be JSON, sent with Content-Type: application/json (this request "
+        f"said Content-Type: {content_type[:80]})"
+    )

@@ -15,8 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from actions.errors import (
+from actionpool.actions.errors import (
     ActionPoolError,
+    CommitUnknownError,
     DryRunNotSupportedError,
     IdempotencyKeyReusedError,
     InputValidationError,
@@ -29,6 +30,7 @@ from actions.errors import (
     RunNotFoundError,
     StoreUnavailableError,
     UnknownActionError,
+    UnsupportedMediaTypeError,
 )
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     UnknownActionError: 404,
     RunNotFoundError: 404,
     PayloadTooLargeError: 413,
+    UnsupportedMediaTypeError: 415,
     InputValidationError: 422,
     DryRunNotSupportedError: 422,
     IdempotencyKeyReusedError: 422,
@@ -45,6 +48,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     RunEndedUnsuccessfullyError: 424,
     RequestError: 400,
     StoreUnavailableError: 503,
+    CommitUnknownError: 504,
     RegistryError: 500,
     ActionPoolError: 500,
 }
@@ -74,7 +78,8 @@ def error_response(method: str, url: str, error: ActionPoolError) -> JSONRespons
         body["error"]["details"] = error.details
     if isinstance(error, RunEndedUnsuccessfullyError):
         body["run"] = error.run
-    if isinstance(error, StoreUnavailableError):
+        headers["Location"] = f"/v1/runs/{error.run['id']}"
+    if isinstance(error, (StoreUnavailableError, CommitUnknownError)):
         headers["Retry-After"] = str(error.retry_after_s)
     return JSONResponse(body, status_code=status, headers=headers)
 

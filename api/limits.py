@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from actions.errors import PayloadTooLargeError
-from api.errors import error_response
+from actionpool.actions.errors import PayloadTooLargeError
+from actionpool.api.errors import error_response
 
 
 class BodyLimitMiddleware:

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from actions.errors import RunEndedUnsuccessfullyError
-from api.schemas import RunView
-from api.settings import MAX_WAIT_S
-from worker.records import Run, RunStatus
+from actionpool.actions.errors import RunEndedUnsuccessfullyError
+from actionpool.api.schemas import RunView
+from actionpool.api.settings import MAX_WAIT_S
+from actionpool.worker.client import Run, RunStatus
 
 WaitQuery = Annotated[
     float,
@@ -42,7 +42,7 @@ def answer_create(run: Run, *, created: bool, waited: bool, fail_on_error: bool)
     """New run: 202, or 200 if it ended within the wait. Replay: 200, `Idempotent-Replayed`."""
     view = RunView.of(run)
     raise_if_unsuccessful(view, waited=waited, fail_on_error=fail_on_error)
-    headers = {"Location": view.links.self_}
+    headers = {}
     if created:
         status = 200 if run.status.is_terminal else 202
     else:
@@ -54,6 +54,8 @@ def answer_create(run: Run, *, created: bool, waited: bool, fail_on_error: bool)
 def run_response(
     view: RunView, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    """The run as JSON, serialised once by pydantic (the route's model is for OpenAPI)."""
+    """The run as JSON (serialised once by pydantic: the route's model is for OpenAPI), with
+    `Location`, like every answer that carries a run."""
     body = view.model_dump_json(by_alias=True)
+    headers = {**(headers or {}), "Location": view.links.self_}
     return Response(body, status_code=status, headers=headers, media_type="application/json")

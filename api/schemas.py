@@ -7,9 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from actions.action import Action, Example
-from worker.policy import time_limits_of
-from worker.records import Run, RunContext
+from actionpool.actions.action import Action, Example
+from actionpool.worker.client import Run, RunContext, time_limits_of
 
 
 class ApiModel(BaseModel):
@@ -116,6 +115,36 @@ class ErrorBody(ApiModel):
     )
 
 
+LOCATION = {"Location": {"description": "The run's URL", "schema": {"type": "string"}}}
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}}
+ERROR_HEADERS: dict[int, dict[str, Any]] = {424: LOCATION, 503: RETRY_AFTER, 504: RETRY_AFTER}
+ERROR_DESCRIPTIONS = {
+    503: "Not done: Redis cannot be reached or cannot write (a run asked for will never run)",
+    504: "Not known: Redis stopped answering after the change was sent (retry with the same "
+    "idempotency key)",
+}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error statuses a route can answer."""
-    return {status: {"model": ErrorBody} for status in statuses}
+    entries: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        entry: dict[str, Any] = {"model": ErrorBody}
+        if status in ERROR_HEADERS:
+            entry["headers"] = ERROR_HEADERS[status]
+        if status in ERROR_DESCRIPTIONS:
+            entry["description"] = ERROR_DESCRIPTIONS[status]
+        entries[status] = entry
+    return entries
+
+
+def run_responses(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the statuses that answer with a run (and `Location`)."""
+    return {
+        status: {
+            "model": RunView,
+            "headers": LOCATION,
+            "description": descriptions.get(f"s{status}", "The run"),
+        }
+        for status in statuses
+    }

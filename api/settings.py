@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from worker.settings import PoolSettings
+from actionpool.worker.settings import PoolSettings
 
 MAX_WAIT_S = 55
 """Longest `?wait`: under the 60 s default timeout of Backstage's `http:backstage:request`."""

@@ -7,15 +7,15 @@ id), so a browser's `EventSource` resumes with `Last-Event-ID` after a reconnect
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import re
 from collections.abc import AsyncIterator
 
 import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from actions.errors import MalformedRequestError
-from worker.records import RunEvent
+from actionpool.actions.errors import MalformedRequestError
+from actionpool.worker.client import RunEvent
 
 EVENT_STREAM = "text/event-stream"
 SEPARATOR = "\n"
@@ -71,32 +71,35 @@ def frame(event: RunEvent) -> ServerSentEvent:
 
 
 async def frames(
-    events: AsyncIterator[RunEvent], shutdown: anyio.Event
+    events: AsyncIterator[RunEvent], shutdown: anyio.Event, keepalive_s: float
 ) -> AsyncIterator[ServerSentEvent]:
-    """Each event as a frame, until the events end or the server shuts down: the stream then
-    ends properly (its last chunk sent) and the client resumes elsewhere with Last-Event-ID."""
-    while (event := await next_unless(events, shutdown)) is not None:
-        yield frame(event)
+    """Each event as a frame, and a keep-alive comment whenever `keepalive_s` pass without
+    one, until the events end (nothing follows the terminal event) or the server shuts down
+    (the stream then ends properly, its last chunk sent, and the client resumes elsewhere
+    with Last-Event-ID). Keep-alives are frames of this one sequence, never sent beside it."""
+    stop = asyncio.ensure_future(shutdown.wait())
+    pending: asyncio.Future[RunEvent] | None = None
+    try:
+        while True:
+            pending = asyncio.ensure_future(anext(events))
+            while not pending.done():
+                await asyncio.wait({pending, stop}, timeout=keepalive_s, return_when=FIRST)
+                if stop.done():
+                    return
+                if not pending.done():
+                    yield keepalive()
+            try:
+                event = pending.result()
+            except StopAsyncIteration:
+                return
+            yield frame(event)
+    finally:
+        for task in (stop, pending):
+            if task is not None and not task.done():
+                task.cancel()
 
 
-async def next_unless(events: AsyncIterator[RunEvent], shutdown: anyio.Event) -> RunEvent | None:
-    """The next event; None when there is none left or `shutdown` is set first (which stops
-    the events where they wait)."""
-    taken: list[RunEvent] = []
-    async with anyio.create_task_group() as group:
-
-        async def take() -> None:
-            with contextlib.suppress(StopAsyncIteration):
-                taken.append(await anext(events))
-            group.cancel_scope.cancel()
-
-        async def watch() -> None:
-            await shutdown.wait()
-            group.cancel_scope.cancel()
-
-        group.start_soon(take)
-        group.start_soon(watch)
-    return taken[0] if taken else None
+FIRST = asyncio.FIRST_COMPLETED
 
 
 def keepalive() -> ServerSentEvent:
@@ -111,10 +114,9 @@ def event_stream_response(
     `keepalive_s`, and ends when `events` does (or the server shuts down)."""
     shutdown = anyio.Event()
     return EventSourceResponse(
-        frames(events, shutdown),
+        frames(events, shutdown, keepalive_s),
         headers=HEADERS,
-        ping=keepalive_s,
-        ping_message_factory=keepalive,
+        ping=0,  # keep-alives come from `frames`, in order with the events
         sep=SEPARATOR,
         shutdown_event=shutdown,
         shutdown_grace_period=SHUTDOWN_GRACE_S,

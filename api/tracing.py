@@ -17,7 +17,7 @@ from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from opentelemetry.trace import TracerProvider
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.limits import replay
+from actionpool.api.limits import replay
 
 UNTRACED_PATHS = "/healthz,/readyz,/metrics"
 TRACEPARENT = b"traceparent"
@@ -131,7 +131,7 @@ def _traceparent_in(body: bytes) -> str | None:
     answer the malformed body as usual)."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None
     context = document.get("context") if isinstance(document, dict) else None
     value = context.get("traceparent") if isinstance(context, dict) else None

@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api.cli import serve
-from api.settings import ApiSettings
+from actionpool.api.settings import ApiSettings
+from actionpool.cli import serve
 from bench.plain import QUEUE, create_plain_app
 
 

@@ -18,17 +18,17 @@ import redis
 from fastapi import FastAPI
 from starlette.types import Message
 
-from actions.registry import build_registry
-from api.app import create_app
-from api.settings import ApiSettings
+from actionpool.actions.registry import build_registry
+from actionpool.api.app import create_app
+from actionpool.api.settings import ApiSettings
+from actionpool.worker.broker.app import TASK_NAME
+from actionpool.worker.client import PoolClient, RunRequest
+from actionpool.worker.execution.main import create_worker_app
+from actionpool.worker.store.records import RunContext
 from bench.bare_api import create_bare_app
 from bench.parts import ACTION, PATH
 from bench.plain import create_plain_app
 from bench.procs import delete_prefix
-from worker.app import TASK_NAME
-from worker.client import PoolClient, RunRequest
-from worker.main import create_worker_app
-from worker.records import RunContext
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = tuple(str(ROOT / d) + "/" for d in ("api", "worker", "actions"))

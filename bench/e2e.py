@@ -14,7 +14,7 @@ from bench.measure import Drained, PlainRuns, PoolRuns, Timing, wait_for
 from bench.parts import BARE_API, POOL_API, Config, EndToEnd, Part
 from bench.procs import PYTHON, group
 
-POOL_WORKER = [PYTHON, "-m", "api.cli", "worker"]
+POOL_WORKER = [PYTHON, "-m", "actionpool.cli", "worker"]
 PLAIN_WORKER = [PYTHON, "-m", "bench.plain"]
 WARMUP_RUNS = 40
 LOADED_ROUNDS = 2

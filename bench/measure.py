@@ -11,8 +11,8 @@ from datetime import datetime
 
 import redis
 
+from actionpool.worker.store.keys import Keys
 from bench.plain import done_key
-from worker.keys import Keys
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import redis
 
-from api.devstack import free_port
+from actionpool.devstack import free_port
 from bench.cpu import CpuMeter, CpuUse
 from bench.measure import Dist, Drained
 from bench.procs import PYTHON, Group, delete_prefix, group, wait_for_http, wait_for_log
@@ -21,7 +21,7 @@ from bench.profile import Profiler
 
 ACTION = "debug:log"
 PATH = f"/v1/actions/{ACTION}/runs"
-POOL_API = [PYTHON, "-m", "api.cli", "api"]
+POOL_API = [PYTHON, "-m", "actionpool.cli", "api"]
 BARE_API = [PYTHON, "-m", "bench.bare_api"]
 
 

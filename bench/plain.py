@@ -14,9 +14,9 @@ from typing import Any
 from celery import Celery, Task
 from redis import Redis
 
-from worker.app import celery_config
-from worker.main import worker_argv
-from worker.settings import PoolSettings
+from actionpool.worker.broker.app import celery_config
+from actionpool.worker.execution.main import worker_argv
+from actionpool.worker.settings import PoolSettings
 
 NOOP_TASK = "bench.noop"
 QUEUE = "default"

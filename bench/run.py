@@ -14,13 +14,13 @@ from pathlib import Path
 
 import redis
 
+from actionpool.worker.settings import DEFAULT_REDIS_URL
 from bench.breakdown import breakdown
 from bench.doc import machine, write_doc
 from bench.e2e import end_to_end
 from bench.parts import BARE_API, POOL_API, Config, enqueue
 from bench.profile import Profiler, find_py_spy
 from bench.report import Results, print_report
-from worker.settings import DEFAULT_REDIS_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 

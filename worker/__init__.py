@@ -1,1 +1,1 @@
-"""The worker side: the run store in Redis, the Celery app, and the execution of attempts."""
+"""The worker side: the run store in Redis, the broker, the execution of attempts, telemetry."""

@@ -1,51 +1,75 @@
-"""`PoolClient`: the API's one way into the pool (validate, record, dispatch, read, wait)."""
+"""`PoolClient`: the API's one way into the pool (validate, commit, read, wait, follow), and
+the record types the API shows.
+
+A run is committed in one Redis step with its first attempt's message (`create.lua`), so the
+answer to its creation means one thing: created (it will run), not created (it never runs:
+`StoreUnavailableError`), or not known (`CommitUnknownError`; a retry with the same
+idempotency key tells).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import dataclasses
+import logging
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import anyio.to_thread
 from opentelemetry import trace
-from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import RedisError
 
-from actions.action import Action
-from actions.errors import (
+from actionpool.actions.action import Action
+from actionpool.actions.errors import (
     IdempotencyKeyReusedError,
     RunAlreadyEndedError,
     RunNotFoundError,
     StoreUnavailableError,
 )
-from actions.registry import Registry
-from worker import spans
-from worker.app import create_celery_app
-from worker.connection import connect_async, store_errors
-from worker.dispatch import Dispatcher
-from worker.eventstream import follow
-from worker.idempotency import derive_key, digest, fingerprint
-from worker.metrics import read_snapshot, render
-from worker.payload import validate_input
-from worker.records import (
+from actionpool.actions.registry import Registry
+from actionpool.worker.broker.app import create_celery_app
+from actionpool.worker.broker.envelope import Envelopes
+from actionpool.worker.clock import SYSTEM_CLOCK, Clock, after, whole_ms
+from actionpool.worker.eventstream import follow
+from actionpool.worker.execution.dispatch import Dispatcher
+from actionpool.worker.execution.policy import TimeLimits, time_limits_of
+from actionpool.worker.intake.idempotency import derive_key, digest, fingerprint
+from actionpool.worker.intake.payload import validate_input
+from actionpool.worker.settings import PoolSettings
+from actionpool.worker.store.aio import AsyncRunStore
+from actionpool.worker.store.health import MemoryHealth, check_memory
+from actionpool.worker.store.records import (
     TERMINAL_EVENT_TYPES,
-    Created,
     Run,
     RunContext,
     RunEvent,
     RunStatus,
-    decode_event,
-    decode_run,
-    now,
+    Timestamp,
 )
-from worker.scripts import Scripts
-from worker.settings import PoolSettings
-from worker.stats import FlowFigures, GroupBy, read_figures
-from worker.store import RunStore
+from actionpool.worker.store.replies import Created
+from actionpool.worker.telemetry import spans
+from actionpool.worker.telemetry.metrics import read_snapshot, render
+from actionpool.worker.telemetry.stats import FlowFigures, GroupBy, read_figures
+
+__all__ = [
+    "CreatedRun",
+    "FlowFigures",
+    "GroupBy",
+    "PoolClient",
+    "Run",
+    "RunContext",
+    "RunEvent",
+    "RunRequest",
+    "RunStatus",
+    "TimeLimits",
+    "Timestamp",
+    "time_limits_of",
+    "whole_ms",
+]
+
+log = logging.getLogger(__name__)
 
 WAIT_BLOCK_S = 2.0
 """A wait blocks on the event stream in slices this long at most (and half the socket timeout)."""
@@ -82,77 +106,78 @@ class PoolClient:
     def __init__(
         self,
         registry: Registry,
-        store: RunStore,
+        store: AsyncRunStore,
         dispatcher: Dispatcher,
-        aredis: AsyncRedis,
         *,
+        allow_eviction: bool = False,
         socket_timeout_s: float,
     ) -> None:
         self.registry = registry
         self.store = store
-        self.keys = store.keys
+        self.reads = store.reads
+        self.writes = store.writes
         self.dispatcher = dispatcher
-        self.aredis = aredis
-        self.scripts = Scripts.register(aredis)
-        self.socket_timeout_s = socket_timeout_s
+        self.allow_eviction = allow_eviction
+        self.block_s = min(WAIT_BLOCK_S, socket_timeout_s / 2)
 
     @classmethod
-    def from_settings(cls, settings: PoolSettings, registry: Registry) -> PoolClient:
-        dispatcher = Dispatcher(create_celery_app(settings))
+    def from_settings(
+        cls, settings: PoolSettings, registry: Registry, clock: Clock = SYSTEM_CLOCK
+    ) -> PoolClient:
         return cls(
             registry,
-            RunStore.from_settings(settings),
-            dispatcher,
-            connect_async(settings),
+            AsyncRunStore.from_settings(settings, clock),
+            Dispatcher(Envelopes(create_celery_app(settings)), clock),
+            allow_eviction=settings.allow_eviction,
             socket_timeout_s=settings.redis_socket_timeout_s,
         )
 
     def actions(self) -> list[Action[Any, Any]]:
         return list(self.registry)
 
-    async def create_run(self, action_id: str, request: RunRequest) -> CreatedRun:
-        """Validate, record atomically under the idempotency key, then dispatch attempt 1.
+    def now(self) -> datetime:
+        return self.store.now()
 
-        The record is written from the event loop; only the broker publish (blocking, in
-        Celery) goes to a worker thread.
-        """
+    async def create_run(self, action_id: str, request: RunRequest) -> CreatedRun:
+        """Validate, then record the run and put its attempt 1 on its queue in one step,
+        under the idempotency key (built in the event loop: no thread, one round trip)."""
         action = self.registry.get(action_id)
         normalised = validate_input(action, request.input, dry_run=request.dry_run)
         key = derive_key(request.body_key, request.header_key, request.context)
         key_digest = digest(key) if key else None
         print_ = fingerprint(action_id, normalised, request.context, request.dry_run)
-        run = new_run(action, request)
-        call = self.store.create_call(
-            run, fingerprint=print_, key_digest=key_digest, secrets=request.secrets
+        run = new_run(action, request, self.store.now())
+        attributes = spans.run_attributes(run)
+        with spans.attached(attributes):
+            message = self.dispatcher.message(run, action, 1)
+        call = self.writes.create(
+            run, message, fingerprint=print_, key_digest=key_digest, secrets=request.secrets
         )
-        with store_errors():
-            created = Created.of(await self.scripts.create(keys=call.keys, args=call.args))
+        created = await self.store.commit(call, on_doubt=lambda: self._resolve(run.id, print_))
         if not created.created:
             return await self._replay(created, print_, key)
-        attributes = spans.run_attributes(run)
         trace.get_current_span().set_attributes(attributes)  # the request's server span
-        try:
-            with spans.attached(attributes):  # the thread runs in a copy of this context
-                await anyio.to_thread.run_sync(
-                    self.dispatcher.dispatch, run.id, action, 1, 0.0, run.deadline_at
-                )
-        except StoreUnavailableError:
-            call = self.store.discard_call(run, key_digest)
-            with contextlib.suppress(RedisError):
-                await self.scripts.discard(keys=call.keys, args=call.args)
-            raise
         return CreatedRun(run, created=True)
 
+    async def _resolve(self, run_id: str, print_: str) -> Created:
+        """After a lost reply: the run was created, or its id is given up (never runs).
+        Redis errors propagate: `commit` tries again while its budget lasts."""
+        if await self.store.send(self.writes.resolve(run_id)) == "committed":
+            return Created("exists", run_id, print_)
+        raise StoreUnavailableError(
+            "the run store dropped the connection before it answered; the run was not created"
+        )
+
     async def _replay(self, created: Created, print_: str, key: str | None) -> CreatedRun:
+        if created.outcome == "aborted":  # this very run id was given up: not created
+            raise StoreUnavailableError("the run was given up after a lost reply; not created")
         if created.fingerprint != print_:
             raise IdempotencyKeyReusedError(
                 f"idempotency key {key!r} was used for run {created.run_id} "
                 "with a different action, input, context or dryRun"
             )
         run = await self.get_run(created.run_id)
-        call = self.store.count_call("idempotent_replays", [run.action_id])
-        with store_errors():
-            await self.scripts.count(keys=call.keys, args=call.args)
+        await self.store.run(self.writes.count("idempotent_replays", [run.action_id]))
         trace.get_current_span().set_attributes(
             {**spans.run_attributes(run), "actionpool.replayed": True}
         )
@@ -162,9 +187,10 @@ class PoolClient:
         """Cancel a run: an open run ends `cancelled` now; a processing one is asked to stop
         (its heartbeat relays the request). Cancelling a cancelled run changes nothing."""
         check_run_id(run_id)
-        call = self.store.cancel_call(run_id)
-        with store_errors():
-            outcome = await self.scripts.cancel(keys=call.keys, args=call.args)
+        queue = await self.store.run(self.reads.run_field(run_id, "queue"))
+        if queue is None:
+            raise RunNotFoundError(f"No run with id {run_id!r}")
+        outcome = await self.store.commit(self.writes.cancel(run_id, queue, self.store.now()))
         if outcome == "missing":
             raise RunNotFoundError(f"No run with id {run_id!r}")
         if outcome not in ("cancelled", "requested"):
@@ -172,94 +198,79 @@ class PoolClient:
         return await self.get_run(run_id)
 
     async def get_run(self, run_id: str) -> Run:
-        check_run_id(run_id)
-        with store_errors():
-            pipe = self.aredis.pipeline(transaction=True)
-            pipe.hgetall(self.keys.run(run_id))
-            pipe.hgetall(self.keys.attempts(run_id))
-            fields, attempts = await pipe.execute()
-        if not fields:
-            raise RunNotFoundError(f"No run with id {run_id!r}")
-        run = decode_run(fields, attempts)
+        run = await self.store.get(check_run_id(run_id))
         trace.get_current_span().set_attributes(spans.run_attributes(run))  # the request's
         return run
 
     async def events(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[RunEvent]:
-        check_run_id(run_id)
-        with store_errors():
-            pipe = self.aredis.pipeline(transaction=True)
-            pipe.exists(self.keys.run(run_id))
-            pipe.xrange(self.keys.events(run_id), min=f"0-{after + 1}", count=limit)
-            exists, entries = await pipe.execute()
-        if not exists:
+        found = await self.store.run(
+            self.reads.events(check_run_id(run_id), after=after, limit=limit)
+        )
+        if not found.exists:
             raise RunNotFoundError(f"No run with id {run_id!r}")
-        return [decode_event(run_id, entry_id, fields) for entry_id, fields in entries]
+        return found.events
 
     async def wait_for_end(self, run_id: str, timeout_s: float) -> Run:
         """The run once it has ended, or as it is after `timeout_s` (no polling: XREAD BLOCK)."""
         check_run_id(run_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        slice_s = min(WAIT_BLOCK_S, self.socket_timeout_s / 2)
-        events_key = self.keys.events(run_id)
-        with store_errors():
-            pipe = self.aredis.pipeline(transaction=True)
-            pipe.hget(self.keys.run(run_id), "status")
-            pipe.xrevrange(events_key, count=1)
-            status, last = await pipe.execute()
-            if status is None:
-                raise RunNotFoundError(f"No run with id {run_id!r}")
-            last_id = last[0][0] if last else "0-0"
-            ended = RunStatus(status).is_terminal
-            while not ended and (remaining_s := deadline - loop.time()) > 0:
-                block_ms = max(1, int(min(remaining_s, slice_s) * 1000))
-                reply: Any = await self.aredis.xread({events_key: last_id}, block=block_ms)
-                for _stream, entries in reply or []:
-                    for entry_id, fields in entries:
-                        last_id = entry_id
-                        ended = ended or fields.get("type") in TERMINAL_EVENT_TYPES
+        position = await self.store.run(self.reads.stream_position(run_id))
+        if position.status is None:
+            raise RunNotFoundError(f"No run with id {run_id!r}")
+        last_id, ended = position.last_id, position.status.is_terminal
+        while not ended and (remaining_s := deadline - loop.time()) > 0:
+            block_ms = max(1, int(min(remaining_s, self.block_s) * 1000))
+            read = self.reads.new_entries(run_id, last_id, count=100, block_ms=block_ms)
+            for entry_id, fields in await self.store.run(read):
+                last_id = entry_id
+                ended = ended or fields.get("type") in TERMINAL_EVENT_TYPES
         return await self.get_run(run_id)
 
     async def follow_events(self, run_id: str, after: int) -> AsyncIterator[RunEvent]:
         """The run's events after `after`, then each new one as it is written, until the run
         ends (`worker.eventstream.follow`). The run is looked up first, so an unknown run is a
         `RunNotFoundError` (and Redis down a `StoreUnavailableError`) before any event."""
-        check_run_id(run_id)
-        with store_errors():
-            exists = await self.aredis.exists(self.keys.run(run_id))
-        if not exists:
-            raise RunNotFoundError(f"No run with id {run_id!r}")
-        block_s = min(WAIT_BLOCK_S, self.socket_timeout_s / 2)
-        return follow(self.aredis, self.keys, run_id, after, block_s=block_s)
+        await self.get_run(run_id)
+        return follow(self.store, run_id, after, block_s=self.block_s)
 
-    async def ping(self) -> None:
-        with store_errors():
-            await self.aredis.ping()
+    async def memory(self) -> MemoryHealth:
+        return MemoryHealth.of(await self.store.run(self.reads.memory_info()))
+
+    async def check_ready(self) -> None:
+        """Redis answers and keeps what it is given (else `StoreUnavailableError`, or
+        `StoreMisconfiguredError` for a Redis that may evict keys)."""
+        check_memory(await self.memory(), allow_eviction=self.allow_eviction)
+
+    async def check_at_start(self) -> None:
+        """Refuse to start on a Redis that may evict keys; one that does not answer yet is
+        waited for (`/readyz` says so meanwhile)."""
+        try:
+            health = await self.memory()
+        except StoreUnavailableError as exc:
+            log.warning("Redis does not answer yet (%s): its memory policy is checked later", exc)
+            return
+        check_memory(health, allow_eviction=self.allow_eviction)
 
     async def stats(
         self, group_by: GroupBy, since: datetime, until: datetime, *, max_runs: int
     ) -> FlowFigures:
         """Flow figures per template, owner or action of the runs created in [since, until]
         (the newest `max_runs` of them)."""
-        with store_errors():
-            return await read_figures(
-                self.aredis, self.keys, group_by, since, until, max_runs=max_runs
-            )
+        return await read_figures(self.store, group_by, since, until, max_runs=max_runs)
 
     async def metrics(self) -> bytes:
         """The pool's metrics in the Prometheus text format (counted pool-wide in Redis)."""
-        with store_errors():
-            snapshot = await read_snapshot(self.aredis, self.keys, self.registry.queues())
+        snapshot = await read_snapshot(self.store, self.registry.queues())
         return render(snapshot)
 
     async def close(self) -> None:
-        await self.aredis.aclose()
-        self.store.redis.close()
+        with contextlib.suppress(RedisError):  # closing a client of a Redis that is gone
+            await self.store.close()
 
 
-def new_run(action: Action[Any, Any], request: RunRequest) -> Run:
+def new_run(action: Action[Any, Any], request: RunRequest, now: datetime) -> Run:
     """The record of a run about to be created: open, with its limits and trace context."""
-    created_at = now()
     return Run(
         id=str(uuid.uuid4()),
         action_id=action.id,
@@ -269,12 +280,8 @@ def new_run(action: Action[Any, Any], request: RunRequest) -> Run:
         context=request.context,
         dry_run=request.dry_run,
         queue=action.queue,
-        created_at=created_at,
-        queue_deadline_at=after(created_at, action.queue_timeout_s),
-        deadline_at=after(created_at, action.deadline_s),
+        created_at=now,
+        queue_deadline_at=after(now, action.queue_timeout_s),
+        deadline_at=after(now, action.deadline_s),
         traceparent=spans.current_traceparent(),
     )
-
-
-def after(moment: datetime, seconds: float | None) -> datetime | None:
-    return None if seconds is None else moment + timedelta(seconds=seconds)

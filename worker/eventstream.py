@@ -10,25 +10,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
-from redis.asyncio import Redis as AsyncRedis
 from redis.exceptions import RedisError
 
-from worker.keys import Keys
-from worker.records import TERMINAL_EVENT_TYPES, RunEvent, RunStatus, decode_event
+from actionpool.worker.store.aio import AsyncRunStore
+from actionpool.worker.store.records import TERMINAL_EVENT_TYPES, RunEvent, decode_event
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 """Most stream entries read at once, so a long backlog goes out in bounded pieces."""
 
-Entry = tuple[str, dict[str, str]]
-
 
 async def follow(
-    aredis: AsyncRedis,
-    keys: Keys,
+    store: AsyncRunStore,
     run_id: str,
     after: int,
     *,
@@ -44,22 +39,24 @@ async def follow(
     """
     slice_ms = max(1, int(block_s * 1000))  # XREAD BLOCK takes ms, and 0 means forever
     try:
-        async for event in _follow(aredis, keys, run_id, after, slice_ms, batch):
+        async for event in _follow(store, run_id, after, slice_ms, batch):
             yield event
     except RedisError as exc:
         log.warning("stopped following the events of run %s: Redis failed: %s", run_id, exc)
 
 
 async def _follow(
-    aredis: AsyncRedis, keys: Keys, run_id: str, after: int, slice_ms: int, batch: int
+    store: AsyncRunStore, run_id: str, after: int, slice_ms: int, batch: int
 ) -> AsyncIterator[RunEvent]:
-    stream = keys.events(run_id)
+    reads = store.reads
     last_id = f"0-{after}"
     quiet = True  # the last read brought nothing: look at the run before blocking again
     while True:
-        ended = quiet and await has_ended(aredis, keys, run_id)
+        ended = quiet and await store.send(reads.has_ended(run_id))
         block_ms = None if ended else slice_ms
-        entries = await read(aredis, stream, last_id, count=batch, block_ms=block_ms)
+        entries = await store.send(
+            reads.new_entries(run_id, last_id, count=batch, block_ms=block_ms)
+        )
         for entry_id, fields in entries:
             last_id = entry_id
             event = decode_event(run_id, entry_id, fields)
@@ -69,17 +66,3 @@ async def _follow(
         if ended and not entries:
             return
         quiet = ended or not entries
-
-
-async def has_ended(aredis: AsyncRedis, keys: Keys, run_id: str) -> bool:
-    """True when the run is in a terminal status, or gone (expired after its retention)."""
-    status: Any = await aredis.hget(keys.run(run_id), "status")  # type: ignore[misc]
-    return status is None or RunStatus(status).is_terminal
-
-
-async def read(
-    aredis: AsyncRedis, stream: str, last_id: str, *, count: int, block_ms: int | None
-) -> list[Entry]:
-    """Entries after `last_id`; with `block_ms`, waits that long for one when there is none."""
-    reply: Any = await aredis.xread({stream: last_id}, count=count, block=block_ms)
-    return [entry for _stream, entries in reply or [] for entry in entries]

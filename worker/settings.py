@@ -47,7 +47,12 @@ class PoolSettings(BaseSettings):
     redispatch_after_s: float = Field(
         default=60.0,
         gt=0,
-        description="An open run not started this long after it was due is published again",
+        description="An open run whose message left its queue this long ago without its "
+        "attempt starting is put on the queue again (the message was lost in the broker)",
+    )
+    allow_eviction: bool = Field(
+        default=False,
+        description="Run on a Redis whose maxmemory-policy may evict keys (runs can vanish)",
     )
     cancel_grace_s: float = Field(
         default=10.0, ge=0, description="How long a cancelled attempt may take to stop"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions.action import Action
-from actions.builtin.debug import fail, log, sleep
+from actionpool.actions.action import Action
+from actionpool.actions.builtin.debug import fail, log, sleep
 
 BUILTIN_ACTIONS: tuple[Action[Any, Any], ...] = (log, sleep, fail)
 

@@ -8,10 +8,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from actions.action import Example, RetryPolicy, action
-from actions.context import ActionContext
-from actions.errors import ActionCancelledError, NonRetryableActionError, RetryableActionError
-from actions.model import ActionModel
+from actionpool.actions.action import Example, RetryPolicy, action
+from actionpool.actions.context import ActionContext
+from actionpool.actions.errors import (
+    ActionCancelledError,
+    NonRetryableActionError,
+    RetryableActionError,
+)
+from actionpool.actions.model import ActionModel
 
 
 class LogInput(ActionModel):

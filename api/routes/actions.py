@@ -5,13 +5,19 @@ from __future__ import annotations
 import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Depends, Header, Response
 
-from actions.errors import StoreUnavailableError
-from api.deps import ClientDep
-from api.outcome import FailOnErrorQuery, WaitQuery, answer_create
-from api.schemas import ActionView, CreateRunBody, RunView, error_responses
-from worker.client import RunRequest
+from actionpool.actions.errors import StoreUnavailableError
+from actionpool.api.deps import ClientDep, require_json
+from actionpool.api.outcome import FailOnErrorQuery, WaitQuery, answer_create
+from actionpool.api.schemas import (
+    ActionView,
+    CreateRunBody,
+    RunView,
+    error_responses,
+    run_responses,
+)
+from actionpool.worker.client import RunRequest
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
@@ -26,9 +32,12 @@ async def list_actions(client: ClientDep) -> list[ActionView]:
     status_code=202,
     response_model=RunView,
     responses={
-        200: {"model": RunView, "description": "Replayed, or ended within ?wait"},
-        **error_responses(400, 404, 413, 422, 424, 503),
+        **run_responses(
+            200, 202, s200="Replayed, or ended within ?wait", s202="Committed: it will run"
+        ),
+        **error_responses(400, 404, 413, 415, 422, 424, 503, 504),
     },
+    dependencies=[Depends(require_json)],
 )
 async def create_run(
     actionId: str,  # noqa: N803 - the path parameter's public name

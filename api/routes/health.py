@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import ClientDep
-from api.schemas import error_responses
+from actionpool.api.deps import ClientDep
+from actionpool.api.schemas import error_responses
 
 router = APIRouter(tags=["health"])
 
@@ -17,5 +17,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses=error_responses(503))
 async def readyz(client: ClientDep) -> dict[str, str]:
-    await client.ping()
+    """200 when Redis answers and keeps what it is given (its maxmemory-policy evicts
+    nothing, or `ACTIONPOOL_ALLOW_EVICTION` is set); else 503."""
+    await client.check_ready()
     return {"status": "ok"}

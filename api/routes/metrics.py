@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from api.deps import ClientDep
-from api.schemas import error_responses
+from actionpool.api.deps import ClientDep
+from actionpool.api.schemas import error_responses
 
 router = APIRouter(tags=["health"])
 

@@ -6,11 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from api.deps import ClientDep, SettingsDep
-from api.outcome import FailOnErrorQuery, WaitQuery, raise_if_unsuccessful, run_response
-from api.schemas import RunView, error_responses
-from api.sse import EVENT_STREAM, event_stream_response, parse_last_event_id, wants_event_stream
-from worker.records import RunEvent, RunStatus
+from actionpool.api.deps import ClientDep, SettingsDep
+from actionpool.api.outcome import FailOnErrorQuery, WaitQuery, raise_if_unsuccessful, run_response
+from actionpool.api.schemas import RunView, error_responses, run_responses
+from actionpool.api.sse import (
+    EVENT_STREAM,
+    event_stream_response,
+    parse_last_event_id,
+    wants_event_stream,
+)
+from actionpool.worker.client import RunEvent, RunStatus
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
@@ -18,18 +23,22 @@ MAX_EVENT_ID = 2**53
 """Event ids are counters; anything larger names no event (and no Redis stream id)."""
 
 
-@router.get("/{runId}", responses=error_responses(404, 422, 424, 503))
+@router.get(
+    "/{runId}",
+    response_model=RunView,
+    responses={**run_responses(200), **error_responses(404, 422, 424, 503)},
+)
 async def get_run(
     runId: str,  # noqa: N803 - the path parameter's public name
     client: ClientDep,
     wait: WaitQuery = 0,
     fail_on_error: FailOnErrorQuery = True,
-) -> RunView:
+) -> Response:
     """The run; with `?wait=N`, once it has ended or N seconds have passed."""
     run = await (client.wait_for_end(runId, wait) if wait > 0 else client.get_run(runId))
     view = RunView.of(run)
     raise_if_unsuccessful(view, waited=wait > 0, fail_on_error=fail_on_error)
-    return view
+    return run_response(view)
 
 
 @router.post(
@@ -37,8 +46,8 @@ async def get_run(
     status_code=202,
     response_model=RunView,
     responses={
-        200: {"model": RunView, "description": "Cancelled"},
-        **error_responses(404, 409, 503),
+        **run_responses(200, 202, s200="Cancelled", s202="Asked to stop: it is processing"),
+        **error_responses(404, 409, 503, 504),
     },
 )
 async def cancel_run(

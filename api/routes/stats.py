@@ -8,11 +8,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from actions.errors import InputValidationError
-from api.deps import ClientDep, SettingsDep
-from api.schemas import error_responses
-from worker.records import now
-from worker.stats import FlowFigures, GroupBy
+from actionpool.actions.errors import InputValidationError
+from actionpool.api.deps import ClientDep, SettingsDep
+from actionpool.api.schemas import error_responses
+from actionpool.worker.client import FlowFigures, GroupBy, whole_ms
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 
@@ -24,12 +23,6 @@ UNIT_S = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 def since_error(text: str, reason: str) -> InputValidationError:
     message = f"since {text!r} {reason}"
     return InputValidationError(message, [{"path": "query.since", "message": message}])
-
-
-def whole_ms(moment: datetime) -> datetime:
-    """The moment in UTC, to the millisecond (the precision of run times and indexes)."""
-    utc = moment.astimezone(UTC)
-    return utc.replace(microsecond=utc.microsecond // 1000 * 1000)
 
 
 def parse_since(text: str | None, until: datetime) -> datetime:
@@ -51,9 +44,13 @@ def parse_since(text: str | None, until: datetime) -> datetime:
         )
         raise since_error(text, reason) from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        moment = whole_ms(moment)  # in UTC: an offset can reach back before year 1
+    except OverflowError:
+        raise since_error(text, "reaches back before year 1") from None
     if moment > until:
         raise since_error(text, "is in the future")
-    return whole_ms(moment)
+    return moment
 
 
 GroupByQuery = Annotated[
@@ -77,6 +74,6 @@ async def get_stats(
     since: SinceQuery = None,
 ) -> FlowFigures:
     """Flow figures per template, owner or action of the runs created since `since`."""
-    until = whole_ms(now())
+    until = client.now()
     start = parse_since(since, until)
     return await client.stats(group_by, start, until, max_runs=settings.stats_max_runs)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import redis
 
-from api.devstack import free_port
+from actionpool.devstack import free_port
 from tests import measurements
 from tests.conftest import delete_prefix
 from tests.e2e.processes import Service, start_api, start_worker

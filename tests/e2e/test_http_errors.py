@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis
 
-from api.devstack import free_port, redis_server_binary
+from actionpool.devstack import free_port, redis_server_binary
 from tests.e2e.conftest import Pool, pool_env
 from tests.e2e.processes import Service, start_api
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from api.devstack import free_port
+from actionpool.devstack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

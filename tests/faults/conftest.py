@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from api.devstack import free_port, redis_server_binary
+from actionpool.devstack import free_port, redis_server_binary
 from tests import measurements
 from tests.conftest import delete_prefix
 from tests.e2e.conftest import pool_env

@@ -16,8 +16,8 @@ import httpx
 import redis
 from pydantic import Field
 
-from actions import ActionContext, ActionModel, RetryPolicy, action
-from actions.errors import RetryableActionError
+from actionpool.actions import ActionContext, ActionModel, RetryPolicy, action
+from actionpool.actions.errors import RetryableActionError
 
 
 class CountInput(ActionModel):

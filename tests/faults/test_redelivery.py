@@ -7,11 +7,10 @@ from collections.abc import Callable
 
 import redis
 
+from actionpool.worker.broker.app import create_celery_app
+from actionpool.worker.broker.envelope import Envelopes
+from actionpool.worker.settings import PoolSettings
 from tests.faults.conftest import FaultPool, report
-from tests.faults.faultactions import count
-from worker.app import create_celery_app
-from worker.dispatch import Dispatcher
-from worker.settings import PoolSettings
 
 
 def count_input(pool: FaultPool, redis_url: str, steps: int, step_s: float) -> dict[str, object]:
@@ -69,7 +68,11 @@ def test_a_duplicated_message_runs_once(
     pool = fault_pool(workers=2)
     run = pool.start_run("fault:count", count_input(pool, redis_url, 3, 0.5)).json()
     settings = PoolSettings(redis_url=redis_url, key_prefix=pool.prefix)
-    Dispatcher(create_celery_app(settings)).dispatch(run["id"], count, 1)
+    copy = Envelopes(create_celery_app(settings)).attempt(
+        run["id"], 1, "default", soft_limit_s=100, hard_limit_s=120, countdown_s=0,
+        pushed_ms=0, headers={},
+    )  # fmt: skip
+    client.lpush(copy.key, copy.payload)
     # When both copies are delivered, one to each worker
     ended = pool.wait_run(run["id"], wait_s=30)
     time.sleep(1)  # let the second copy arrive if it has not

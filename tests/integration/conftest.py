@@ -1,7 +1,9 @@
-"""Integration fixtures: the store, registry and dispatcher on the real Redis, per-test prefix."""
+"""Integration fixtures: the store, registry and dispatcher on the real Redis, per-test prefix,
+and a clock the tests move (deadlines and leases without sleeping)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -11,15 +13,17 @@ from typing import Any
 import pytest
 import redis
 
-from actions.registry import Registry, build_registry
-from worker.app import create_celery_app
-from worker.client import PoolClient, RunRequest, new_run
-from worker.connection import connect_async
-from worker.dispatch import Dispatcher
-from worker.execution import Executor, Timing
-from worker.records import RunContext
-from worker.settings import PoolSettings
-from worker.store import RunStore
+from actionpool.actions.registry import Registry, build_registry
+from actionpool.worker.broker.app import create_celery_app
+from actionpool.worker.broker.envelope import Envelopes
+from actionpool.worker.client import PoolClient, RunRequest, new_run
+from actionpool.worker.execution.dispatch import Dispatcher
+from actionpool.worker.execution.executor import Executor, Timing
+from actionpool.worker.settings import PoolSettings
+from actionpool.worker.store.aio import AsyncRunStore
+from actionpool.worker.store.records import RunContext
+from actionpool.worker.store.store import RunStore
+from tests.clock import ManualClock
 
 
 @pytest.fixture
@@ -28,10 +32,15 @@ def settings(redis_url: str, key_prefix: str, tmp_path: Path) -> PoolSettings:
 
 
 @pytest.fixture
-def store(settings: PoolSettings) -> Iterator[RunStore]:
-    store = RunStore.from_settings(settings)
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def store(settings: PoolSettings, clock: ManualClock) -> Iterator[RunStore]:
+    store = RunStore.from_settings(settings, clock)
     yield store
-    store.redis.close()
+    store.close()
 
 
 @pytest.fixture
@@ -40,12 +49,12 @@ def registry() -> Registry:
 
 
 @pytest.fixture
-def dispatcher(settings: PoolSettings) -> Dispatcher:
-    return Dispatcher(create_celery_app(settings))
+def dispatcher(settings: PoolSettings, clock: ManualClock) -> Dispatcher:
+    return Dispatcher(Envelopes(create_celery_app(settings)), clock)
 
 
 class Broker:
-    """Reads what was published to a queue (the kombu Redis list under the key prefix)."""
+    """Reads what was put on a queue (the kombu Redis list under the key prefix)."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.client = client
@@ -56,9 +65,11 @@ class Broker:
         return [json.loads(m) for m in raw]
 
     def task_args(self, queue: str = "default") -> list[list[Any]]:
-        import base64
-
         return [json.loads(base64.b64decode(m["body"]))[0] for m in self.messages(queue)]
+
+    def drop(self, queue: str = "default") -> int:
+        """Lose every message waiting on a queue (as a broker fault would)."""
+        return int(self.client.delete(f"{self.prefix}{queue}"))
 
 
 @pytest.fixture
@@ -66,15 +77,27 @@ def broker(redis_url: str, key_prefix: str) -> Broker:
     return Broker(redis.Redis.from_url(redis_url), key_prefix)
 
 
-@pytest.fixture
-def make_run(store: RunStore, registry: Registry, dispatcher: Dispatcher) -> Callable[..., str]:
-    """Record a run of an action and publish its first attempt, as the API would."""
+MakeRun = Callable[..., str]
 
-    def make(action_id: str, input: dict[str, Any], secrets: dict[str, str] | None = None) -> str:
+
+@pytest.fixture
+def make_run(store: RunStore, registry: Registry, dispatcher: Dispatcher) -> MakeRun:
+    """Record a run of an action with its attempt-1 message, in one step, as the API does."""
+
+    def make(
+        action_id: str,
+        input: dict[str, Any],
+        secrets: dict[str, str] | None = None,
+        context: RunContext | None = None,
+    ) -> str:
         action = registry.get(action_id)
-        run = new_run(action, RunRequest(input=input, context=RunContext(), secrets={}))
-        store.create(run, fingerprint="test", key_digest=None, secrets=secrets or {})
-        dispatcher.dispatch(run.id, action, 1, deadline_at=run.deadline_at)
+        request = RunRequest(input=input, context=context or RunContext(), secrets={})
+        run = new_run(action, request, store.now())
+        message = dispatcher.message(run, action, 1)
+        call = store.writes.create(
+            run, message, fingerprint="test", key_digest=None, secrets=secrets or {}
+        )
+        assert store.run(call).created
         return run.id
 
     return make
@@ -82,18 +105,21 @@ def make_run(store: RunStore, registry: Registry, dispatcher: Dispatcher) -> Cal
 
 @pytest.fixture
 async def client(
-    settings: PoolSettings, store: RunStore, registry: Registry, dispatcher: Dispatcher
+    settings: PoolSettings, clock: ManualClock, registry: Registry, dispatcher: Dispatcher
 ) -> AsyncIterator[PoolClient]:
-    """The API's client on the same store, registry and broker."""
+    """The API's client on the same Redis, registry and clock."""
     client = PoolClient(
         registry,
-        store,
+        AsyncRunStore.from_settings(settings, clock),
         dispatcher,
-        connect_async(settings),
         socket_timeout_s=settings.redis_socket_timeout_s,
     )
     yield client
-    await client.aredis.aclose()
+    await client.close()
+
+
+KILLS: list[int] = []
+"""Grace kills the `executor` fixture would have done."""
 
 
 @pytest.fixture
@@ -111,7 +137,3 @@ def executor(
         on_grace_expired=lambda: KILLS.append(1),
         rng=random.Random(0),
     )
-
-
-KILLS: list[int] = []
-"""Grace kills the `executor` fixture would have done."""

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from api.app import create_app
-from api.settings import ApiSettings
+from actionpool.api.app import create_app
+from actionpool.api.settings import ApiSettings
+from actionpool.worker.settings import PoolSettings
 from tests.integration.conftest import Broker
-from worker.settings import PoolSettings
 
 pytestmark = pytest.mark.anyio
 

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from api.app import create_app
-from api.settings import ApiSettings
-from worker.settings import PoolSettings
+from actionpool.api.app import create_app
+from actionpool.api.settings import ApiSettings
+from actionpool.worker.settings import PoolSettings
 
 pytestmark = pytest.mark.anyio
 

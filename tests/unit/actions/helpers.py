@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from actions.context import ActionContext, MemoryCheckpoints
+from actionpool.actions.context import ActionContext, MemoryCheckpoints
 
 
 class ListHandler(logging.Handler):

@@ -1,8 +1,8 @@
 """Actions that the registry tests load through entry points."""
 
-from actions.action import action
-from actions.context import ActionContext
-from actions.model import ActionModel
+from actionpool.actions.action import action
+from actionpool.actions.context import ActionContext
+from actionpool.actions.model import ActionModel
 
 
 class Empty(ActionModel):

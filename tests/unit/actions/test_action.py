@@ -3,11 +3,11 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from actions.action import Action, RetryPolicy, action
-from actions.builtin.debug import sleep
-from actions.context import ActionContext
-from actions.errors import NonRetryableActionError, OutputValidationError
-from actions.model import ActionModel
+from actionpool.actions.action import Action, RetryPolicy, action
+from actionpool.actions.builtin.debug import sleep
+from actionpool.actions.context import ActionContext
+from actionpool.actions.errors import NonRetryableActionError, OutputValidationError
+from actionpool.actions.model import ActionModel
 from tests.unit.actions.helpers import make_context
 
 

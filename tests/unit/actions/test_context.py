@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from actions.errors import ActionCancelledError
+from actionpool.actions.errors import ActionCancelledError
 from tests.unit.actions.helpers import make_context
 
 

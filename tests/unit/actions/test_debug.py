@@ -4,8 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from actions.builtin.debug import fail, log, sleep
-from actions.errors import ActionCancelledError, NonRetryableActionError, RetryableActionError
+from actionpool.actions.builtin.debug import fail, log, sleep
+from actionpool.actions.errors import (
+    ActionCancelledError,
+    NonRetryableActionError,
+    RetryableActionError,
+)
 from tests.unit.actions.helpers import make_context
 
 

@@ -1,4 +1,4 @@
-from actions.redaction import MASK, Redactor
+from actionpool.actions.redaction import MASK, Redactor
 
 
 def test_secret_values_are_masked_longest_first() -> None:

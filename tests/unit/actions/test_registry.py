@@ -2,10 +2,10 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from actions.builtin import BUILTIN_ACTIONS
-from actions.builtin.debug import log
-from actions.errors import DuplicateActionError, InvalidOverrideError, UnknownActionError
-from actions.registry import ENTRY_POINT_GROUP, Registry, build_registry
+from actionpool.actions.builtin import BUILTIN_ACTIONS
+from actionpool.actions.builtin.debug import log
+from actionpool.actions.errors import DuplicateActionError, InvalidOverrideError, UnknownActionError
+from actionpool.actions.registry import ENTRY_POINT_GROUP, Registry, build_registry
 
 PLUGIN = "tests.unit.actions.plugin_actions"
 

@@ -3,8 +3,8 @@
 import re
 from pathlib import Path
 
-from api.app import create_app
-from api.settings import ApiSettings
+from actionpool.api.app import create_app
+from actionpool.api.settings import ApiSettings
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "http-api.md"
 OPERATION = re.compile(r"^\| `(GET|POST|PUT|PATCH|DELETE) (/[^`?]*)` \|", re.MULTILINE)

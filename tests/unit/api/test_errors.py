@@ -1,8 +1,8 @@
 import pytest
 from fastapi.exceptions import RequestValidationError
 
-from actions import errors
-from api.errors import STATUS_BY_ERROR, error_response, from_validation, status_for
+from actionpool.actions import errors
+from actionpool.api.errors import STATUS_BY_ERROR, error_response, from_validation, status_for
 
 
 def all_error_classes() -> list[type[errors.ActionPoolError]]:

@@ -3,7 +3,7 @@ import json
 
 from starlette.types import Message, Receive, Scope, Send
 
-from api.limits import BodyLimitMiddleware
+from actionpool.api.limits import BodyLimitMiddleware
 
 
 async def echo_app(scope: Scope, receive: Receive, send: Send) -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from actions.errors import InputValidationError
-from api.routes.stats import parse_since
+from actionpool.actions.errors import InputValidationError
+from actionpool.api.routes.stats import parse_since
 
 NOW = datetime(2026, 3, 8, 12, 0, 0, 123456, tzinfo=UTC)
 NOW_MS = NOW.replace(microsecond=123000)

@@ -2,9 +2,9 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from actions.errors import RunNotFoundError, StoreUnavailableError
-from worker.client import check_run_id
-from worker.connection import store_errors
+from actionpool.actions.errors import RunNotFoundError, StoreUnavailableError
+from actionpool.worker.client import check_run_id
+from actionpool.worker.store.connection import store_errors
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,126 @@
+"""The `actionpool` command: api, worker, dev, actions."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from actionpool.actions.errors import ActionPoolError
+from actionpool.actions.registry import Registry, build_registry
+from actionpool.api.settings import ApiSettings
+from actionpool.worker.execution.policy import time_limits_of
+from actionpool.worker.settings import TelemetrySettings
+from actionpool.worker.telemetry.logs import configure_logging
+from actionpool.worker.telemetry.tracing import TracingConfigError, check_tracing
+
+cli = typer.Typer(help="actionpool: out-of-process worker pool for Backstage actions.")
+
+
+def load_settings() -> ApiSettings:
+    """Settings from the environment; a bad value stops the command with the reason."""
+    try:
+        return ApiSettings()
+    except ValidationError as exc:
+        typer.echo(f"invalid ACTIONPOOL_ settings:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def load_telemetry() -> TelemetrySettings:
+    """The `OTEL_*` settings the pool reads itself; a bad value stops the command."""
+    try:
+        telemetry = TelemetrySettings()
+        check_tracing(telemetry)  # fail at start, not in every child process
+    except (ValidationError, TracingConfigError) as exc:
+        typer.echo(f"invalid OTEL_ settings: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return telemetry
+
+
+def load_registry(settings: ApiSettings) -> Registry:
+    try:
+        return build_registry(settings.action_overrides)
+    except ActionPoolError as exc:
+        typer.echo(f"cannot load the actions: {exc.name}: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@cli.command()
+def api() -> None:
+    """Serve the HTTP API (uvicorn)."""
+    settings = load_settings()
+    load_registry(settings)  # refuse to start on a bad override, with the reason
+    load_telemetry()
+    serve("actionpool.api.app:app_from_env", settings)
+
+
+def serve(factory: str, settings: ApiSettings) -> None:
+    """uvicorn with the pool's server settings, for an app factory given by import path;
+    each process logs as `configure_logging` says (uvicorn's own logging config is off)."""
+    configure_logging(settings.log_level, settings.log_format)
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.api_workers,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@cli.command()
+def worker() -> None:
+    """Run a Celery worker (prefork, late ack, prefetch 1) for the action queues."""
+    # Before Celery is imported: SIGTERM starts Celery's soft shutdown (a bounded warm
+    # shutdown, then running attempts are handed back), as containers expect.
+    os.environ.setdefault("REMAP_SIGTERM", "SIGQUIT")
+    from actionpool.worker.execution.main import run_worker
+
+    settings = load_settings()
+    run_worker(settings, load_registry(settings), load_telemetry())
+
+
+@cli.command()
+def dev() -> None:
+    """Run the API, one worker and (without ACTIONPOOL_REDIS_URL) an embedded Redis."""
+    from actionpool.devstack import run_dev
+
+    env = dict(os.environ)  # the children read their settings from it
+    embedded = "ACTIONPOOL_REDIS_URL" not in env
+    raise typer.Exit(run_dev(env, load_settings().dev_data_dir if embedded else None))
+
+
+@cli.command("actions")
+def list_actions() -> None:
+    """Show the registered actions and their limits."""
+    settings = load_settings()
+    registry = load_registry(settings)
+    table = Table("id", "queue", "timeout s", "soft s", "attempts", "dry run", "description")
+    for action in registry:
+        limits = time_limits_of(action)
+        table.add_row(
+            action.id,
+            action.queue,
+            f"{limits.hard_s:g}",
+            f"{limits.soft_s:g}",
+            str(action.retry.max_attempts),
+            "yes" if action.supports_dry_run else "no",
+            action.description,
+        )
+    console = Console()
+    console.print(table)
+    for error in registry.plugin_errors:
+        console.print(f"[red]plugin not loaded:[/red] {error}")
+
+
+def main() -> None:
+    cli(prog_name="actionpool")
+
+
+if __name__ == "__main__":
+    main()

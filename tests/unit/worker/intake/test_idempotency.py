@@ -1,0 +1,62 @@
+import pytest
+
+from actionpool.actions.errors import MalformedRequestError
+from actionpool.worker.intake.idempotency import derive_key, digest, fingerprint, parse_key_header
+from actionpool.worker.store.records import RunContext
+
+BACKSTAGE = RunContext(task_id="task-1", step_id="create-repo", owner="group:default/team-a")
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [('"abc-123"', "abc-123"), ("abc-123", "abc-123"), ('  "k"  ', "k"), ('"a\\"b"', 'a"b')],
+)
+def test_header_key_may_be_quoted_or_bare(header: str, key: str) -> None:
+    assert parse_key_header(header) == key
+
+
+@pytest.mark.parametrize("header", ['""', "", "x" * 256, "bad\x00key"])
+def test_unusable_header_key_is_a_malformed_request(header: str) -> None:
+    with pytest.raises(MalformedRequestError):
+        parse_key_header(header)
+
+
+def test_body_key_wins_over_header_and_context() -> None:
+    assert derive_key("from-body", "from-header", BACKSTAGE) == "from-body"
+
+
+def test_header_key_wins_over_context() -> None:
+    assert derive_key(None, '"from-header"', BACKSTAGE) == "from-header"
+
+
+def test_backstage_task_and_step_make_the_key() -> None:
+    # Given no explicit key but a Backstage task id and step id
+    # Then a retried or recovered step lands on the same key
+    assert derive_key(None, None, BACKSTAGE) == "task-1:create-repo"
+
+
+def test_no_key_without_task_and_step() -> None:
+    assert derive_key(None, None, RunContext(task_id="task-1")) is None
+
+
+def test_fingerprint_ignores_key_order() -> None:
+    a = fingerprint("debug:log", {"a": 1, "b": [1, 2]}, BACKSTAGE, False)
+    b = fingerprint("debug:log", {"b": [1, 2], "a": 1}, BACKSTAGE, False)
+    assert a == b
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        ("debug:sleep", {"a": 1}, BACKSTAGE, False),
+        ("debug:log", {"a": 2}, BACKSTAGE, False),
+        ("debug:log", {"a": 1}, RunContext(task_id="task-2", step_id="create-repo"), False),
+        ("debug:log", {"a": 1}, BACKSTAGE, True),
+    ],
+)
+def test_fingerprint_changes_with_action_input_context_or_dry_run(changed: tuple) -> None:  # type: ignore[type-arg]
+    assert fingerprint("debug:log", {"a": 1}, BACKSTAGE, False) != fingerprint(*changed)
+
+
+def test_digest_is_fixed_length_whatever_the_key() -> None:
+    assert len(digest("k")) == len(digest("k" * 255)) == 64

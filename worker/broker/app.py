@@ -1,0 +1,61 @@
+"""`create_celery_app`: the Celery app of the pool. Workers consume with it; every process
+builds attempt messages with it (`worker.broker.envelope`); nobody publishes through it, since
+a message goes onto its queue in the same Redis step as the state change it belongs to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from actionpool.worker.settings import PoolSettings
+
+TASK_NAME = "actionpool.run_attempt"
+
+
+def celery_config(settings: PoolSettings) -> dict[str, Any]:
+    """Celery settings for long-running actions on the Redis broker."""
+    transport = {
+        "global_keyprefix": settings.key_prefix,
+        "visibility_timeout": settings.visibility_timeout_s,
+        "socket_timeout": settings.redis_socket_timeout_s,
+        "socket_connect_timeout": settings.redis_socket_timeout_s,
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
+    return {
+        "broker_url": settings.redis_url,
+        "broker_transport_options": transport,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": settings.redis_socket_timeout_s,
+        "result_backend": None,
+        "task_ignore_result": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_concurrency": settings.worker_concurrency,
+        "worker_pool": "prefork",
+        "worker_hijack_root_logger": False,
+        # A Redis blip must not stop running attempts: they keep their leases through it (a
+        # lease TTL of grace) and their outcomes are written when Redis answers again. A
+        # message handed out again meanwhile finds its run leased and is dropped at claim.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
+        "task_default_queue": "default",
+        # SIGTERM (remapped to SIGQUIT by `actionpool worker`): stop taking runs, let running
+        # attempts finish within the grace, then hand their messages back (soft shutdown).
+        # An idle worker stops at once; a retry it held (an ETA message) is restored by the
+        # broker, or put on the queue again by the sweep's guard.
+        "worker_soft_shutdown_timeout": settings.worker_shutdown_grace_s,
+        "worker_enable_soft_shutdown_on_idle": False,
+    }
+
+
+def create_celery_app(settings: PoolSettings) -> Celery:
+    """A Celery app configured for the pool; the worker registers the task on it."""
+    app = Celery("actionpool", set_as_current=False)
+    app.conf.update(celery_config(settings))
+    return app

@@ -1,0 +1,322 @@
+"""`Executor`: runs one attempt of a run and records how it ended; recovers, expires and
+redispatches runs for the sweep.
+
+The Celery task and its request hooks are thin shells over `run_attempt` and `settle_lost`.
+Store calls ride out a Redis outage of up to a lease TTL (a blip stops no attempt).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from opentelemetry import trace
+
+from actionpool.actions.action import Action
+from actionpool.actions.context import ActionContext, BackstageContext
+from actionpool.actions.errors import (
+    ActionPoolError,
+    ActionTimeoutError,
+    DeadlineExceededError,
+    LeaseLostError,
+    UnknownActionError,
+)
+from actionpool.actions.redaction import Redactor
+from actionpool.actions.registry import Registry
+from actionpool.actions.tracing import record_error
+from actionpool.worker.execution import outcomes
+from actionpool.worker.execution.checkpoints import RunCheckpoints
+from actionpool.worker.execution.dispatch import Dispatcher
+from actionpool.worker.execution.heartbeat import Beater, Heartbeat
+from actionpool.worker.execution.leases import Leases
+from actionpool.worker.execution.policy import decide_retry, time_limits_of
+from actionpool.worker.execution.runlog import run_logger
+from actionpool.worker.store.connection import outage_retrying
+from actionpool.worker.store.records import Attempt, ErrorInfo, Run, RunStatus
+from actionpool.worker.store.replies import EXPIRIES, Expiry
+from actionpool.worker.store.store import RunStore
+from actionpool.worker.store.writes import Settlement
+from actionpool.worker.telemetry import spans, tracing
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+RESULT = "cicd.pipeline.task.run.result"
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    """How often a running attempt heartbeats, and how long a cancelled one may take to stop."""
+
+    heartbeat_interval_s: float = 2.0
+    cancel_grace_s: float = 10.0
+
+
+class Executor:
+    def __init__(
+        self,
+        store: RunStore,
+        registry: Registry,
+        dispatcher: Dispatcher,
+        *,
+        worker_name: str,
+        workspace_root: Path,
+        timing: Timing,
+        timeout_errors: tuple[type[BaseException], ...] = (),
+        on_grace_expired: Callable[[], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = store.clock
+        self.leases = Leases(store)
+        self.beater = Beater(
+            self.leases,
+            interval_s=timing.heartbeat_interval_s,
+            cancel_grace_s=timing.cancel_grace_s,
+            on_grace_expired=on_grace_expired,
+        )
+        self.registry = registry
+        self.dispatcher = dispatcher
+        self.worker_name = worker_name
+        self.workspace_root = workspace_root
+        self.timeout_errors = timeout_errors
+        self.rng = rng or random.Random()
+        self.outage_budget_s = store.limits.lease_ttl_ms / 1000
+
+    def durably(self, call: Callable[[], T]) -> T:
+        """`call`, again and again through a Redis outage of up to a lease TTL."""
+        return outage_retrying(self.outage_budget_s)(call)
+
+    def seconds_until(self, moment: datetime | None) -> float | None:
+        return None if moment is None else (moment - self.clock.now()).total_seconds()
+
+    def run_attempt(self, run_id: str, number: int, queue: str) -> str:
+        """Claim attempt `number` of the run (delivered from `queue`), run the action, record
+        the outcome."""
+        attempt = Attempt(number=number, worker=self.worker_name, started_at=self.clock.now())
+        token = uuid.uuid4().hex
+        claim = self.durably(lambda: self.store.claim(run_id, queue, attempt, token))
+        if claim.outcome in EXPIRIES:
+            return self.expire(run_id, queue, claim.outcome)
+        if claim.run is None:
+            log.info("run %s attempt %d not started: %s", run_id, number, claim.outcome)
+            return claim.outcome
+        run = claim.run
+        attributes = spans.run_attributes(run, attempt=number, worker=self.worker_name)
+        trace.get_current_span().set_attributes(attributes)  # the span of the message
+        redactor = Redactor(claim.secrets.values())
+        with (
+            spans.attached(attributes, redactor.redact),
+            tracing.tracer().start_as_current_span(
+                f"{run.action_id} attempt {number}",
+                record_exception=False,
+                set_status_on_exception=False,
+            ) as span,
+        ):
+            status = self._run_claimed(run, attempt, claim.secrets, redactor, span)
+            span.set_attribute("actionpool.outcome", status)
+            return status
+
+    def _run_claimed(
+        self,
+        run: Run,
+        attempt: Attempt,
+        secrets: dict[str, str],
+        redactor: Redactor,
+        span: trace.Span,
+    ) -> str:
+        try:
+            action = self.registry.get(run.action_id)
+        except UnknownActionError as exc:  # not installed here: fail clearly, never hang
+            record_error(span, exc, exc.name, str)
+            return self._fail_unrunnable(run, attempt, exc)
+        heartbeat = self.beater.attempt(run.id, attempt.number, self.seconds_until(run.deadline_at))
+        try:
+            with heartbeat:
+                output = self._invoke(run, action, attempt, secrets, redactor, heartbeat)
+        except self.timeout_errors:
+            error: BaseException = ActionTimeoutError(
+                f"attempt {attempt.number} passed its soft time limit"
+            )
+        except Exception as exc:
+            error = exc
+        else:
+            if heartbeat.lost:  # a zombie's output: the run belongs to a newer attempt
+                error = LeaseLostError(f"attempt {attempt.number} lost its lease")
+            else:
+                span.set_attribute(RESULT, spans.result_of(RunStatus.COMPLETED))
+                return self._complete(run, attempt, output)
+        error = self._stop_reason(heartbeat, attempt.number) or error
+        info = outcomes.error_info(error, redactor)
+        record_error(span, error, info.name, redactor.redact)
+        status = self._settle_failure(run, action, attempt, info, error)
+        span.set_attribute(RESULT, spans.result_of(status, error))  # a cancel may have won
+        return status
+
+    @staticmethod
+    def _stop_reason(heartbeat: Heartbeat, number: int) -> ActionPoolError | None:
+        """Why the heartbeat stopped the attempt, if it did."""
+        if heartbeat.deadline_passed:  # told to stop: the run's total deadline passed
+            return DeadlineExceededError(f"attempt {number} ran past the run's deadline")
+        if heartbeat.lost:  # stopped because the lease was lost: retryable, not a cancel
+            return LeaseLostError(f"attempt {number} lost its lease (no heartbeat got through)")
+        return None
+
+    def _fail_unrunnable(self, run: Run, attempt: Attempt, error: ActionPoolError) -> str:
+        reason = f"{run.action_id} is not installed on {self.worker_name}"
+        info = outcomes.error_info(error, Redactor(()))
+        return self._settle(run, outcomes.failed(attempt, info, reason, self.clock.now()))
+
+    def expire(self, run_id: str, queue: str, kind: Expiry) -> str:
+        """Fail an open run that passed its queue timeout or its deadline: it never starts."""
+        error = outcomes.EXPIRY_ERRORS[kind]()
+        info = outcomes.error_info(error, Redactor(()))
+        outcome = self.durably(lambda: self.store.expire(run_id, queue, info))
+        log.warning("run %s not started: %s (%s)", run_id, error.name, outcome)
+        return RunStatus.FAILED if outcome == "expired" else outcome
+
+    def redispatch(self, run_id: str, queue: str, seen_ms: int) -> str:
+        """Put a copy of an open run's next attempt on its queue: its message left the queue
+        long ago and the attempt never started (lost in the broker). A copy that turns out
+        not to be lost is harmless: `claim` runs one of them. A run no longer open leaves
+        the queue's waiting set."""
+        run = self.store.run(self.store.reads.run(run_id))
+        message = None
+        if run is not None and run.status == RunStatus.OPEN:
+            action = self.registry.get(run.action_id)
+            with spans.resumed(run.traceparent):
+                message = self.dispatcher.message(run, action, run.attempt + 1)
+        outcome = self.store.redispatch(run_id, queue, seen_ms, message)
+        if outcome == "redispatched" and run is not None:
+            log.warning("run %s: attempt %d put on its queue again", run_id, run.attempt + 1)
+        return outcome
+
+    def recover(self, run_id: str, number: int, error: BaseException) -> str:
+        """Settle attempt `number` of a run whose lease expired (the sweep's call); an attempt
+        that renewed its lease meanwhile, or a newer one, keeps the run."""
+        run = self.store.get(run_id)
+        outcome = self._settle_lost(run, number, error, expired_by=self.clock.now())
+        if outcome not in ("stale", "alive"):
+            self.store.count("leases_recovered", [run.action_id])
+        return outcome
+
+    def settle_lost(self, run_id: str, number: int, error: BaseException) -> str:
+        """Record an attempt whose process died or was killed (called in the main process)."""
+        return self._settle_lost(self.store.get(run_id), number, error)
+
+    def _settle_lost(
+        self, run: Run, number: int, error: BaseException, expired_by: datetime | None = None
+    ) -> str:
+        shutil.rmtree(self._workspace(run.id, number), ignore_errors=True)
+        if run.status != RunStatus.PROCESSING or run.attempt != number:
+            return "stale"
+        attempt = next(a for a in run.attempts if a.number == number)
+        action = self.registry.get(run.action_id)
+        info = outcomes.error_info(error, Redactor(()))
+        with spans.resumed(run.traceparent):  # a retry it puts out continues the run's trace
+            return self._settle_failure(run, action, attempt, info, error, expired_by)
+
+    def _invoke(
+        self,
+        run: Run,
+        action: Action[Any, Any],
+        attempt: Attempt,
+        secrets: dict[str, str],
+        redactor: Redactor,
+        heartbeat: Heartbeat,
+    ) -> dict[str, Any]:
+        workspace = self._workspace(run.id, attempt.number)
+        context = run.context
+        ctx = ActionContext(
+            run_id=run.id,
+            attempt=attempt.number,
+            logger=run_logger(self.store, run.id, attempt.number, redactor, heartbeat.mark_lost),
+            workspace_dir=workspace,
+            checkpoints=RunCheckpoints(self.store, run.id, attempt.number, heartbeat.mark_lost),
+            secrets=secrets,
+            backstage=BackstageContext(
+                template_ref=context.template_ref,
+                owner=context.owner,
+                task_id=context.task_id,
+                step_id=context.step_id,
+                user_ref=context.user_ref,
+            ),
+            dry_run=run.dry_run,
+            cancelled=heartbeat.cancelled,
+            soft_deadline=time.monotonic() + self._soft_limit_s(run, action),
+        )
+        try:
+            return action.invoke(run.input, ctx)
+        finally:
+            if workspace.exists():  # created only if the action used it
+                shutil.rmtree(workspace, ignore_errors=True)
+
+    def _soft_limit_s(self, run: Run, action: Action[Any, Any]) -> float:
+        return time_limits_of(action, self.seconds_until(run.deadline_at)).soft_s
+
+    def _workspace(self, run_id: str, number: int) -> Path:
+        return self.workspace_root / f"{run_id}.{number}"
+
+    def _complete(self, run: Run, attempt: Attempt, output: dict[str, Any]) -> str:
+        status = self._settle(run, outcomes.completed(attempt, output, self.clock.now()))
+        if status != RunStatus.COMPLETED:
+            log.warning("run %s attempt %d no longer held; output dropped", run.id, attempt.number)
+        return status
+
+    def _settle(self, run: Run, settlement: Settlement, expired_by: datetime | None = None) -> str:
+        """Write the settlement; the status it set, or why not ('stale', 'alive')."""
+        outcome = self.durably(lambda: self.store.settle(run, settlement, expired_by=expired_by))
+        if outcome != "settled":
+            return outcome
+        return "retrying" if settlement.status == RunStatus.OPEN else settlement.status
+
+    def _settle_failure(
+        self,
+        run: Run,
+        action: Action[Any, Any],
+        attempt: Attempt,
+        info: ErrorInfo,
+        error: BaseException,
+        expired_by: datetime | None = None,
+    ) -> str:
+        now = self.clock.now()
+        if self.durably(lambda: self.store.cancel_requested(run.id)):
+            return self._settle(run, outcomes.cancelled(attempt, now), expired_by)
+        decision = decide_retry(
+            error,
+            attempt=attempt.number,
+            max_attempts=run.max_attempts,
+            policy=action.retry,
+            rng=self.rng,
+            deadline_in_s=self.seconds_until(run.deadline_at),
+        )
+        if not decision.retry:
+            return self._settle(
+                run, outcomes.failed(attempt, info, decision.reason, now), expired_by
+            )
+        queue_timeout_s = (
+            None if action.queue_timeout_s is None else (decision.delay_s + action.queue_timeout_s)
+        )
+        message = self.dispatcher.message(run, action, attempt.number + 1, decision.delay_s)
+        retry = outcomes.retrying(
+            attempt,
+            info,
+            now,
+            delay_s=decision.delay_s,
+            message=message,
+            deadline_at=run.deadline_at,
+            queue_timeout_s=queue_timeout_s,
+        )
+        status = self._settle(run, retry, expired_by)
+        if status == "retrying" and self.store.cancel_requested(run.id):  # asked meanwhile
+            self.durably(lambda: self.store.cancel(run.id, run.queue))
+            return RunStatus.CANCELLED
+        return status

@@ -1,0 +1,370 @@
+"""The state changes of the store: each is one Lua script call, built here once (its keys in
+the order the script names them, its arguments) for either face of the store."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from typing import Any
+
+from actionpool.worker.clock import iso, ms
+from actionpool.worker.store.keys import ABORTED_TTL_S, SECRETS_TTL_S, Keys
+from actionpool.worker.store.ops import ScriptCall, flat
+from actionpool.worker.store.records import (
+    CANCELLED_BEFORE_START,
+    Attempt,
+    ErrorInfo,
+    Run,
+    RunStatus,
+    encode_run,
+)
+from actionpool.worker.store.replies import (
+    CancelOutcome,
+    Claim,
+    Created,
+    ExpireOutcome,
+    RedispatchOutcome,
+    Renewal,
+    Resolution,
+    SettleOutcome,
+    literal,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class StoreLimits:
+    """How long the store keeps things, and how much."""
+
+    idempotency_retention_s: int
+    run_retention_s: int
+    events_max_per_run: int
+    lease_ttl_ms: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Message:
+    """A broker message put on its queue in the same step as the state change it belongs to
+    (`worker.broker.envelope` builds it with Celery's and kombu's code): the list `key` kombu
+    pushes it onto (`Keys.queue` names the same list), and the `payload` kombu would push."""
+
+    queue: str
+    key: str
+    payload: str
+    pushed_ms: int
+
+
+@dataclasses.dataclass(frozen=True)
+class NextAttempt:
+    """The attempt a retry puts on the queue: its message, when it may start (`ready_ms`),
+    and when the sweep must look at the run again (`due_ms`: its queue timeout or deadline)."""
+
+    message: Message
+    ready_ms: int
+    due_ms: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Settlement:
+    """How an attempt ends: the run's next status, the fields to set, the event to append,
+    and for a retry the next attempt."""
+
+    status: RunStatus
+    attempt: Attempt
+    fields: dict[str, str] = dataclasses.field(default_factory=dict)
+    event_type: str = ""
+    event_body: dict[str, Any] = dataclasses.field(default_factory=dict)
+    next: NextAttempt | None = None
+
+
+def optional(value: int | None) -> str | int:
+    return "" if value is None else value
+
+
+def run_ms_fields(run: Run) -> dict[str, str]:
+    """A new run's times in epoch ms, the form the scripts compare: created, ready (its first
+    attempt may start), and its deadlines."""
+    created_ms = str(ms(run.created_at))
+    fields = {"createdMs": created_ms, "readyMs": created_ms}
+    if run.deadline_at:
+        fields["deadlineMs"] = str(ms(run.deadline_at))
+    if run.queue_deadline_at:
+        fields["queueDeadlineMs"] = str(ms(run.queue_deadline_at))
+    return fields
+
+
+def open_due_ms(deadline_ms: int | None, queue_deadline_ms: int | None) -> int | None:
+    """When the sweep must look at an open run: its earliest limit (None: never)."""
+    limits = [v for v in (deadline_ms, queue_deadline_ms) if v is not None]
+    return min(limits) if limits else None
+
+
+class Writes:
+    """Script calls for one pool's keys and limits."""
+
+    def __init__(self, keys: Keys, limits: StoreLimits) -> None:
+        self.keys = keys
+        self.limits = limits
+
+    def create(
+        self,
+        run: Run,
+        message: Message,
+        *,
+        fingerprint: str,
+        key_digest: str | None,
+        secrets: dict[str, str],
+    ) -> ScriptCall[Created]:
+        """Record `run` and put `message` (its attempt 1) on its queue, unless its
+        idempotency key already names a run."""
+        k, created_ms = self.keys, ms(run.created_at)
+        fields = {**encode_run(run), **run_ms_fields(run)}
+        due_ms = open_due_ms(
+            *(ms(t) if t else None for t in (run.deadline_at, run.queue_deadline_at))
+        )
+        return ScriptCall(
+            "create",
+            keys=[
+                k.run(run.id),
+                k.idempotency(key_digest) if key_digest else k.run(run.id),
+                k.secrets(run.id),
+                k.index("status", RunStatus.OPEN),
+                k.metrics,
+                k.due,
+                k.waiting(run.queue),
+                k.queues,
+                message.key,
+                k.aborted(run.id),
+                *k.run_indexes(run.action_id, run.context.owner, run.context.template_ref),
+            ],
+            args=[
+                run.id,
+                fingerprint,
+                created_ms,
+                self.limits.idempotency_retention_s,
+                "1" if key_digest else "0",
+                json.dumps(secrets) if secrets else "",
+                SECRETS_TTL_S,
+                created_ms - self.limits.run_retention_s * 1000,
+                json.dumps(fields),
+                optional(due_ms),
+                created_ms,
+                message.queue,
+                message.payload,
+            ],
+            decode=Created.of,
+        )
+
+    def resolve(self, run_id: str) -> ScriptCall[Resolution]:
+        """Committed, or given up for good: the answer to a create whose reply was lost."""
+        return ScriptCall(
+            "resolve",
+            keys=[self.keys.run(run_id), self.keys.aborted(run_id)],
+            args=[ABORTED_TTL_S],
+            decode=lambda reply: literal(reply, Resolution),
+        )
+
+    def claim(
+        self, run_id: str, queue: str, attempt: Attempt, token: str, now: datetime
+    ) -> ScriptCall[Claim]:
+        """Move an open run to processing for `attempt` (delivered from `queue`), with its
+        lease; `token` lets a resend of this same call find its own claim."""
+        k = self.keys
+        log = {"message": f"Attempt {attempt.number} started on {attempt.worker}"}
+        return ScriptCall(
+            "claim",
+            keys=[
+                k.run(run_id),
+                k.attempts(run_id),
+                k.index("status", RunStatus.OPEN),
+                k.index("status", RunStatus.PROCESSING),
+                k.events(run_id),
+                k.event_seq(run_id),
+                k.secrets(run_id),
+                k.metrics,
+                k.due,
+                k.waiting(queue),
+            ],
+            args=[
+                run_id,
+                attempt.number,
+                iso(now),
+                attempt.model_dump_json(by_alias=True),
+                json.dumps(log),
+                self.limits.events_max_per_run,
+                self.limits.lease_ttl_ms,
+                ms(now),
+                token,
+            ],
+            decode=Claim.of,
+        )
+
+    def renew(self, run_id: str, attempt: int, now: datetime) -> ScriptCall[Renewal]:
+        return ScriptCall(
+            "renew",
+            keys=[self.keys.run(run_id), self.keys.due],
+            args=[run_id, attempt, self.limits.lease_ttl_ms, ms(now), iso(now)],
+            decode=Renewal.of,
+        )
+
+    def settle(
+        self,
+        run: Run,
+        settlement: Settlement,
+        now: datetime,
+        *,
+        expired_by: datetime | None = None,
+    ) -> ScriptCall[SettleOutcome]:
+        """End the attempt holding `run`; with `expired_by` (the sweep), only if its lease
+        ran out before that moment."""
+        k, run_id = self.keys, run.id
+        terminal = settlement.status.is_terminal
+        nxt = settlement.next
+        return ScriptCall(
+            "settle",
+            keys=[
+                k.run(run_id),
+                k.attempts(run_id),
+                k.index("status", RunStatus.PROCESSING),
+                k.index("status", settlement.status),
+                k.events(run_id),
+                k.event_seq(run_id),
+                k.secrets(run_id),
+                k.checkpoints(run_id),
+                k.metrics,
+                k.due,
+                k.waiting(run.queue),
+                nxt.message.key if nxt else k.queue(run.queue),
+            ],
+            args=[
+                run_id,
+                settlement.attempt.number,
+                settlement.status,
+                settlement.attempt.model_dump_json(by_alias=True),
+                settlement.event_type,
+                json.dumps(settlement.event_body),
+                iso(now),
+                self.limits.events_max_per_run,
+                self.limits.run_retention_s if terminal else "",
+                ms(now) - self.limits.run_retention_s * 1000,
+                "" if expired_by is None else ms(expired_by),
+                optional(nxt.due_ms) if nxt else "",
+                nxt.ready_ms if nxt else "",
+                nxt.message.payload if nxt else "",
+                *flat(settlement.fields),
+            ],
+            decode=lambda reply: literal(reply, SettleOutcome),
+        )
+
+    def append_event(
+        self, run_id: str, attempt: int, event_type: str, body: dict[str, Any], now: datetime
+    ) -> ScriptCall[int]:
+        """Append an event of a running attempt; its id, or 0 if the attempt lost the run."""
+        k = self.keys
+        return ScriptCall(
+            "append_event",
+            keys=[k.run(run_id), k.events(run_id), k.event_seq(run_id)],
+            args=[attempt, event_type, json.dumps(body), iso(now), self.limits.events_max_per_run],
+            decode=int,
+        )
+
+    def save_checkpoint(
+        self, run_id: str, attempt: int, checkpoint: str, value_json: str
+    ) -> ScriptCall[bool]:
+        """Save a checkpoint value; False if the attempt no longer holds the run."""
+        return ScriptCall(
+            "checkpoint",
+            keys=[self.keys.run(run_id), self.keys.checkpoints(run_id)],
+            args=[attempt, checkpoint, value_json],
+            decode=bool,
+        )
+
+    def cancel(self, run_id: str, queue: str, now: datetime) -> ScriptCall[CancelOutcome]:
+        return ScriptCall(
+            "cancel",
+            keys=self._open_run_keys(run_id, queue, RunStatus.CANCELLED),
+            args=[
+                run_id,
+                iso(now),
+                self.limits.events_max_per_run,
+                self.limits.run_retention_s,
+                json.dumps(CANCELLED_BEFORE_START),
+                json.dumps({"message": "Cancellation requested", "level": "warning"}),
+            ],
+            decode=lambda reply: literal(reply, CancelOutcome),
+        )
+
+    def expire(
+        self, run_id: str, queue: str, error: ErrorInfo, now: datetime
+    ) -> ScriptCall[ExpireOutcome]:
+        """Fail an open run past its queue timeout or deadline."""
+        body = {
+            "message": f"Run completed with status: failed ({error.name})",
+            "status": RunStatus.FAILED,
+            "error": error.model_dump(),
+        }
+        return ScriptCall(
+            "expire",
+            keys=self._open_run_keys(run_id, queue, RunStatus.FAILED),
+            args=[
+                run_id,
+                iso(now),
+                self.limits.events_max_per_run,
+                self.limits.run_retention_s,
+                json.dumps(body),
+                error.model_dump_json(),
+            ],
+            decode=lambda reply: literal(reply, ExpireOutcome),
+        )
+
+    def _open_run_keys(self, run_id: str, queue: str, target: RunStatus) -> list[str]:
+        k = self.keys
+        return [
+            k.run(run_id),
+            k.index("status", RunStatus.OPEN),
+            k.index("status", target),
+            k.events(run_id),
+            k.event_seq(run_id),
+            k.secrets(run_id),
+            k.attempts(run_id),
+            k.checkpoints(run_id),
+            k.metrics,
+            k.due,
+            k.waiting(queue),
+        ]
+
+    def redispatch(
+        self, run_id: str, queue: str, seen_ms: int, message: Message | None
+    ) -> ScriptCall[RedispatchOutcome]:
+        """Put `message`, a copy of an open run's next attempt, on its queue if the sweep's
+        view of the run (`seen_ms`, its waiting score) is still true; without a message (the
+        run was no longer open), only drop a run that is not open from the waiting set."""
+        k = self.keys
+        return ScriptCall(
+            "redispatch",
+            keys=[
+                k.run(run_id),
+                k.waiting(queue),
+                message.key if message else k.queue(queue),
+                k.metrics,
+            ],
+            args=[
+                run_id,
+                seen_ms,
+                message.pushed_ms if message else 0,
+                message.payload if message else "",
+            ],
+            decode=lambda reply: literal(reply, RedispatchOutcome),
+        )
+
+    def rescore(self, run_id: str) -> ScriptCall[int]:
+        """Put a run back at its true due time (0: it needs the sweep no more)."""
+        return ScriptCall(
+            "rescore", keys=[self.keys.run(run_id), self.keys.due], args=[run_id], decode=int
+        )
+
+    def count(self, name: str, labels: list[str], by: int = 1) -> ScriptCall[None]:
+        """Add `by` to a pool counter (`worker.telemetry.metrics`)."""
+        return ScriptCall(
+            "count", keys=[self.keys.metrics], args=[name, by, *labels], decode=lambda _: None
+        )

@@ -1,0 +1,195 @@
+"""Pool metrics for Prometheus: the catalogue, and the families rendered from what the Lua
+scripts count in Redis (so one scrape of any API process shows the whole pool).
+
+Counters and histograms live in one Redis hash (`Keys.metrics`), field
+`<metric>\\t<label values>`, written by `worker/lua/_metrics.lua` in the same script that
+changes the run, so they are exact. Gauges are read at scrape time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from prometheus_client import generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+
+from actionpool.worker.broker.envelope import run_id_of
+from actionpool.worker.clock import ms
+from actionpool.worker.store.aio import AsyncRunStore
+from actionpool.worker.store.health import MemoryHealth
+
+NAMESPACE = "actionpool"
+RUN_LABELS = ("action", "template", "owner")
+
+COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "runs_created": ("Runs recorded by the API", RUN_LABELS),
+    "runs_redispatched": (
+        "Attempt messages put on their queue again by the sweep (lost inside the broker)",
+        RUN_LABELS,
+    ),
+    "runs_started": ("Runs whose first attempt started", RUN_LABELS),
+    "runs_completed": ("Runs that completed", RUN_LABELS),
+    "runs_failed": ("Runs that failed for good", RUN_LABELS),
+    "runs_cancelled": ("Runs cancelled", RUN_LABELS),
+    "runs_retried": ("Attempts that failed and were scheduled again", RUN_LABELS),
+    "leases_recovered": ("Attempts recovered by the sweep after their lease expired", ("action",)),
+    "idempotent_replays": ("Requests answered with the run their key already named", ("action",)),
+}
+"""Counter (without `_total`) -> help text and label names, in the scripts' label order."""
+
+HISTOGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "run_duration_seconds": (
+        "Time from a run's creation to its end",
+        ("action", "template", "status"),
+    ),
+    "queue_wait_seconds": (
+        "Time an attempt waited on its queue after it was due",
+        ("queue", "action"),
+    ),
+}
+
+BUCKET_BOUNDS_S = (0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+"""Histogram buckets; `worker/lua/_metrics.lua` has the same list."""
+
+
+@dataclasses.dataclass(frozen=True)
+class QueueGauge:
+    queue: str
+    depth: int
+    oldest_age_s: float
+
+
+@dataclasses.dataclass(frozen=True)
+class PoolSnapshot:
+    """What one scrape read: the counted fields and the gauges of the moment."""
+
+    fields: dict[str, str]
+    open_runs: int
+    processing_runs: int
+    queues: list[QueueGauge]
+    memory: MemoryHealth
+
+
+def split_field(field: str) -> tuple[str, tuple[str, ...]]:
+    name, *labels = field.split("\t")
+    return name, tuple(labels)
+
+
+def counter_families(fields: dict[str, str]) -> Iterator[Metric]:
+    values: dict[str, dict[tuple[str, ...], float]] = defaultdict(dict)
+    for field, raw in fields.items():
+        name, labels = split_field(field)
+        if name in COUNTERS:
+            values[name][labels] = float(raw)
+    for name, (documentation, label_names) in COUNTERS.items():
+        family = CounterMetricFamily(f"{NAMESPACE}_{name}", documentation, labels=label_names)
+        for labels, count in sorted(values[name].items()):
+            if len(labels) == len(label_names):
+                family.add_metric(list(labels), count)
+        yield family
+
+
+def histogram_families(fields: dict[str, str]) -> Iterator[Metric]:
+    for name, (documentation, label_names) in HISTOGRAMS.items():
+        family = HistogramMetricFamily(f"{NAMESPACE}_{name}", documentation, labels=label_names)
+        buckets: dict[tuple[str, ...], dict[str, float]] = defaultdict(dict)
+        sums: dict[tuple[str, ...], float] = {}
+        for field, value in fields.items():
+            metric, labels = split_field(field)
+            if metric == f"{name}_bucket" and len(labels) == len(label_names) + 1:
+                buckets[labels[:-1]][labels[-1]] = float(value)
+            elif metric == f"{name}_sum" and len(labels) == len(label_names):
+                sums[labels] = float(value)
+        for labels, counts in sorted(buckets.items()):
+            family.add_metric(list(labels), cumulative(counts), sums.get(labels, 0.0))
+        yield family
+
+
+def cumulative(counts: dict[str, float]) -> list[tuple[str, float]]:
+    """Prometheus buckets (`le`, count of observations <= le) from per-bucket counts."""
+    total = 0.0
+    buckets = []
+    for bound in BUCKET_BOUNDS_S:
+        total += counts.get(str(bound) if bound % 1 else str(int(bound)), 0.0)
+        buckets.append((str(float(bound)), total))
+    buckets.append(("+Inf", total + counts.get("+Inf", 0.0)))
+    return buckets
+
+
+def gauge_families(snapshot: PoolSnapshot) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        f"{NAMESPACE}_runs_in_flight", "Runs with an attempt running", snapshot.processing_runs
+    )
+    yield GaugeMetricFamily(
+        f"{NAMESPACE}_runs_open",
+        "Runs not started or waiting for a retry",
+        snapshot.open_runs,
+    )
+    depth = GaugeMetricFamily(
+        f"{NAMESPACE}_queue_depth", "Messages waiting on a queue", labels=["queue"]
+    )
+    age = GaugeMetricFamily(
+        f"{NAMESPACE}_queue_oldest_age_seconds",
+        "How long the oldest waiting message's attempt has been due",
+        labels=["queue"],
+    )
+    for gauge in snapshot.queues:
+        depth.add_metric([gauge.queue], gauge.depth)
+        age.add_metric([gauge.queue], gauge.oldest_age_s)
+    yield depth
+    yield age
+    yield from redis_families(snapshot.memory)
+
+
+def redis_families(memory: MemoryHealth) -> Iterator[Metric]:
+    evicting = GaugeMetricFamily(
+        f"{NAMESPACE}_redis_evicting",
+        "1 when Redis's maxmemory-policy may evict keys (runs can vanish), else 0",
+        labels=["policy"],
+    )
+    evicting.add_metric([memory.policy], 1 if memory.evicts else 0)
+    yield evicting
+    yield CounterMetricFamily(
+        f"{NAMESPACE}_redis_evicted_keys",
+        "Keys Redis evicted since it started (anything but 0 means lost data)",
+        memory.evicted_keys,
+    )
+
+
+class SnapshotCollector:
+    """A prometheus_client collector over one snapshot (`generate_latest(collector)`)."""
+
+    def __init__(self, snapshot: PoolSnapshot) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterable[Metric]:
+        yield from counter_families(self.snapshot.fields)
+        yield from histogram_families(self.snapshot.fields)
+        yield from gauge_families(self.snapshot)
+
+
+async def read_snapshot(store: AsyncRunStore, queues: list[str]) -> PoolSnapshot:
+    """The counted fields and the gauges, in three round trips."""
+    reads = store.reads
+    fields, open_runs, processing_runs, *per_queue = await store.run(reads.metrics_snapshot(queues))
+    depths, oldest = per_queue[0::2], [run_id_of(message) for message in per_queue[1::2]]
+    ready = await store.run(reads.run_fields([r or "-" for r in oldest], ["readyMs"]))
+    memory = MemoryHealth.of(await store.run(reads.memory_info()))
+    now_ms = ms(store.now())
+    gauges = [
+        QueueGauge(queue, int(depth), max(0.0, (now_ms - int(row[0])) / 1000) if row[0] else 0.0)
+        for queue, depth, row in zip(queues, depths, ready, strict=True)
+    ]
+    return PoolSnapshot(fields, int(open_runs), int(processing_runs), gauges, memory)
+
+
+def render(snapshot: PoolSnapshot) -> bytes:
+    """The Prometheus text exposition of a snapshot."""
+    return generate_latest(SnapshotCollector(snapshot))
