@@ -11,6 +11,8 @@ COPY pyproject.toml README.md ./
 COPY actions ./actions
 COPY worker ./worker
 COPY api ./api
+# actionpool/ links the three folders above into the one installed package `actionpool`
+COPY actionpool ./actionpool
 RUN pip install . && useradd --create-home --uid 10001 actionpool
 
 USER actionpool

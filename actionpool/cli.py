@@ -10,11 +10,12 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from actionpool.actions.errors import ActionPoolError
+from actionpool.actions.errors import ActionPoolError, StoreMisconfiguredError
 from actionpool.actions.registry import Registry, build_registry
 from actionpool.api.settings import ApiSettings
 from actionpool.worker.execution.policy import time_limits_of
 from actionpool.worker.settings import TelemetrySettings
+from actionpool.worker.store.health import check_redis_at_start
 from actionpool.worker.telemetry.logs import configure_logging
 from actionpool.worker.telemetry.tracing import TracingConfigError, check_tracing
 
@@ -49,12 +50,22 @@ def load_registry(settings: ApiSettings) -> Registry:
         raise typer.Exit(2) from None
 
 
+def check_redis(settings: ApiSettings) -> None:
+    """Refuse to start on a Redis that may evict keys, with the reason."""
+    try:
+        check_redis_at_start(settings)
+    except StoreMisconfiguredError as exc:
+        typer.echo(f"refusing to start: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @cli.command()
 def api() -> None:
     """Serve the HTTP API (uvicorn)."""
     settings = load_settings()
     load_registry(settings)  # refuse to start on a bad override, with the reason
     load_telemetry()
+    check_redis(settings)
     serve("actionpool.api.app:app_from_env", settings)
 
 
@@ -82,7 +93,9 @@ def worker() -> None:
     from actionpool.worker.execution.main import run_worker
 
     settings = load_settings()
-    run_worker(settings, load_registry(settings), load_telemetry())
+    registry, telemetry = load_registry(settings), load_telemetry()
+    check_redis(settings)
+    run_worker(settings, registry, telemetry)
 
 
 @cli.command()

@@ -145,7 +145,7 @@ def breakdown(redis_url: str, workspace: Path, calls: int = 2000) -> Breakdown:
 
 def _measure(settings: ApiSettings, calls: int) -> Breakdown:
     route = Step(
-        "HTTP route, ASGI in-process (parse, publish in the thread pool, answer)",
+        "HTTP route, ASGI in-process (parse, publish or commit, answer)",
         asyncio.run(_route_us(create_bare_app(settings), calls)),
         asyncio.run(_route_us(create_app(settings), calls)),
     )

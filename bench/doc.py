@@ -26,6 +26,9 @@ from bench.report import (
     table_rows,
     verdicts,
 )
+from bench.sweep import HEADER as SWEEP_HEADER
+from bench.sweep import PASSES as SWEEP_PASSES
+from bench.sweep import rows as sweep_rows
 
 PACKAGES = ("celery", "kombu", "redis", "fastapi", "starlette", "uvicorn", "uvloop", "httptools")
 
@@ -52,10 +55,12 @@ def _method(r: Results) -> str:
   (uvloop) in its own process, the same for every endpoint: closed loop with
   {c.connections} connections, or open loop at a fixed rate.
 - APIs: `actionpool api` and `bench/bare_api.py` run with the same `uvicorn.run` arguments
-  (1 worker, access log off, uvloop + httptools). Both routes are `async def` and publish
-  from the same anyio thread pool (`run_in_threadpool` / `anyio.to_thread.run_sync`); the
-  bare one only calls `apply_async` on a Celery app built from the pool's `celery_config`,
-  the pool first records the run with one Lua call from the event loop (redis.asyncio).
+  (1 worker, access log off, uvloop + httptools). Both routes are `async def`. The bare one
+  only calls `apply_async` (in the anyio thread pool: it blocks) on a Celery app built from
+  the pool's `celery_config`: kombu's publish, two Redis round trips (the queue's bindings,
+  then the push). The pool validates the input, builds the same Celery message and commits
+  the run record, its indexes, metrics and the message in one Lua call from the event loop
+  (redis.asyncio): one round trip.
 - (a) enqueue: no worker running; {c.warmup_s:g} s warm-up, then {c.duration_s:g} s measured;
   p50/p99 are request latencies seen by the load generator.
 - (b) end to end: API plus worker (`actionpool worker` vs `bench/plain.py`: same
@@ -154,6 +159,14 @@ process; `all` is every process on the machine and `cores busy` is all / wall ti
 {_breakdown(r.breakdown)}
 
 {_py_spy(r.profiles, seconds)}
+
+## The recovery sweep against the backlog
+
+`bench/sweep.py`: one sweep pass (median and worst of {SWEEP_PASSES}) over a pool with that
+many runs waiting on their queue, no worker taking them, and the Redis commands a pass sends;
+then the same an hour later, when every waiting run is long past the redispatch wait:
+
+{markdown_table(SWEEP_HEADER, sweep_rows(r.sweep))}
 
 """
 

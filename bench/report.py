@@ -10,9 +10,12 @@ from bench.cpu import CpuUse
 from bench.measure import Drained
 from bench.parts import Config, EndToEnd, Enqueue
 from bench.profile import Summary
+from bench.sweep import HEADER as SWEEP_HEADER
+from bench.sweep import SweepFigure
+from bench.sweep import rows as sweep_rows
 
 NOTES_MARKER = "<!-- Below this line: notes by hand, kept when `make bench` rewrites the file. -->"
-ENQUEUE_MIN = 0.8
+ENQUEUE_MIN = 1.0
 E2E_MIN = 0.7
 DISPATCH_MAX_MS = 3.0
 
@@ -27,6 +30,7 @@ class Results:
     pool_e2e: EndToEnd
     breakdown: Breakdown
     profiles: list[Summary]
+    sweep: list[SweepFigure]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +130,8 @@ def step_rows(b: Breakdown) -> list[list[str]]:
 
 def print_report(r: Results) -> None:
     print_table(HEADER, table_rows(r))
+    print("The recovery sweep against the backlog:")
+    print_table(SWEEP_HEADER, sweep_rows(r.sweep))
     print("CPU ms per request (a) / per run (b):")
     print_table(CPU_HEADER, cpu_rows(r))
     print_table(STEP_HEADER, step_rows(r.breakdown))

@@ -21,6 +21,7 @@ from bench.e2e import end_to_end
 from bench.parts import BARE_API, POOL_API, Config, enqueue
 from bench.profile import Profiler, find_py_spy
 from bench.report import Results, print_report
+from bench.sweep import sweep_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,9 +68,11 @@ def measure(config: Config) -> Results:
     plain_e2e, pool_e2e = end_to_end(config)
     print("bench: in-process breakdown", flush=True)
     split = breakdown(config.redis_url, config.out_dir / "workspaces")
+    print("bench: the recovery sweep against the backlog", flush=True)
+    sweep = sweep_figures(config.redis_url)
     profiles = config.profiler.summaries if config.profiler else []
     return Results(
-        config, machine(config.redis_url), bare, pool, plain_e2e, pool_e2e, split, profiles
+        config, machine(config.redis_url), bare, pool, plain_e2e, pool_e2e, split, profiles, sweep
     )
 
 

@@ -46,6 +46,17 @@ class FaultPool(Pool):
         """Service name -> the worker's Celery node name (recorded on its attempts)."""
         self.prefix = env["ACTIONPOOL_KEY_PREFIX"]
 
+    def redispatched(self) -> int:
+        """Copies of lost messages the sweep's guard put out (`runs_redispatched`)."""
+        text = self.http.get("/metrics").text
+        return int(
+            sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith("actionpool_runs_redispatched_total{")
+            )
+        )
+
     def add_worker(self) -> Service:
         name = f"worker{len(self.workers)}"
         env = {**self.env, "ACTIONPOOL_WORKER_NAME": f"{name}-{uuid.uuid4().hex[:4]}@faults"}

@@ -45,13 +45,16 @@ def fault_pool(redis_url: str, tmp_path: Path) -> Iterator[Callable[..., FaultPo
 
 
 class RedisServer:
-    """A private redis-server with AOF on, that a test can stop and start again."""
+    """A private redis-server with AOF on, that a test can stop, kill and start again."""
 
-    def __init__(self, data_dir: Path, appendfsync: str = "always") -> None:
+    def __init__(
+        self, data_dir: Path, appendfsync: str = "always", extra: tuple[str, ...] = ()
+    ) -> None:
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.data_dir = data_dir
         self.appendfsync = appendfsync
+        self.extra = extra
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -61,7 +64,7 @@ class RedisServer:
                 redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", str(self.data_dir), "--appendonly", "yes",
                 "--appendfsync", self.appendfsync, "--save", "",
-                "--maxmemory-policy", "noeviction",
+                "--maxmemory-policy", "noeviction", *self.extra,
             ],
             stdout=subprocess.DEVNULL,
         )  # fmt: skip
@@ -77,6 +80,12 @@ class RedisServer:
         """Stop it the way an orchestrator does (SIGTERM: it flushes the AOF and exits)."""
         assert self.process is not None
         self.process.terminate()
+        self.process.wait(10)
+
+    def kill(self) -> None:
+        """Kill it (SIGKILL): a crash; with `appendfsync always` every reply was on disk."""
+        assert self.process is not None
+        self.process.kill()
         self.process.wait(10)
 
 

@@ -1,9 +1,11 @@
 """Actions for the fault-injection suite, installed into the workers as an entry-point plugin.
 
-`fault:count` walks `steps` steps; each step is a side effect behind a checkpoint, applied
-with a natural key (SET NX), so it is applied once however often the step runs. It records
-every step execution and its time, so a test can count re-executions and check that two
-attempts of one run never ran at the same time.
+`fault:count` walks `steps` steps. Each step logs a line naming its attempt, stops if the
+attempt was told to (cancelled, or its lease lost), records that the attempt is at that step
+(time and process), then runs a side effect behind a checkpoint: the effect counts each of
+its executions (`executed`), and is applied with a natural key (SET NX). A test reads, per
+run, how often each step's effect executed, and whether two attempts ever ran at once
+(`tests/faults/evidence.py`). `tag`, when given, names the request that made the run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import redis
 from pydantic import Field
 
 from actionpool.actions import ActionContext, ActionModel, RetryPolicy, action
-from actionpool.actions.errors import RetryableActionError
+from actionpool.actions.errors import ActionCancelledError, RetryableActionError
 
 
 class CountInput(ActionModel):
@@ -25,6 +27,7 @@ class CountInput(ActionModel):
     prefix: str
     steps: int = Field(default=4, ge=1, le=100)
     step_s: float = Field(default=0.5, ge=0, le=60)
+    tag: str | None = None
 
 
 class CountOutput(ActionModel):
@@ -39,8 +42,14 @@ class CountOutput(ActionModel):
 )
 def count(input: CountInput, ctx: ActionContext) -> CountOutput:
     client = redis.Redis.from_url(input.redis_url, decode_responses=True)
+    if input.tag:
+        client.hset(f"{input.prefix}tags", input.tag, ctx.run_id)
     for step in range(input.steps):
-        client.rpush(f"{input.prefix}trace:{ctx.run_id}", f"{ctx.attempt} {time.time()}")
+        ctx.logger.info("attempt %d step %d", ctx.attempt, step)
+        if ctx.cancelled.is_set():
+            raise ActionCancelledError(f"attempt {ctx.attempt} told to stop at step {step}")
+        trace = f"{ctx.attempt} {time.time()} {os.getpid()}"
+        client.rpush(f"{input.prefix}trace:{ctx.run_id}", trace)
         ctx.checkpoint(f"step.{step}", lambda step=step: _effect(client, input.prefix, ctx, step))
         time.sleep(input.step_s)
     return CountOutput(steps=input.steps)

@@ -16,7 +16,6 @@ from celery.signals import (
     worker_shutdown,
 )
 from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-from redis.exceptions import RedisError
 
 from actionpool.actions.registry import Registry
 from actionpool.worker.broker.app import create_celery_app
@@ -26,7 +25,6 @@ from actionpool.worker.execution.executor import Executor, Timing
 from actionpool.worker.execution.sweep import Sweeper
 from actionpool.worker.execution.tasks import register_run_task
 from actionpool.worker.settings import PoolSettings, TelemetrySettings
-from actionpool.worker.store.health import MemoryHealth, check_memory
 from actionpool.worker.store.store import RunStore
 from actionpool.worker.telemetry import spans, tracing
 from actionpool.worker.telemetry.logs import configure_logging
@@ -107,20 +105,6 @@ def worker_argv(settings: PoolSettings, queues: list[str], loglevel: str = "INFO
     ]
 
 
-def check_redis(settings: PoolSettings) -> None:
-    """Refuse to start on a Redis that may evict keys (`worker.store.health`); a Redis that
-    does not answer yet is waited for by Celery, as usual."""
-    store = RunStore.from_settings(settings)
-    try:
-        info = store.run(store.reads.memory_info())
-    except RedisError as exc:
-        log.warning("Redis does not answer yet (%s): its memory policy is checked later", exc)
-        return
-    finally:
-        store.close()
-    check_memory(MemoryHealth.of(info), allow_eviction=settings.allow_eviction)
-
-
 def run_worker(
     settings: PoolSettings,
     registry: Registry,
@@ -131,7 +115,6 @@ def run_worker(
     setup_logging.connect(lambda **_: None, weak=False)  # Celery keeps our logging as it is
     for error in registry.plugin_errors:
         log.error("plugin not loaded: %s", error)
-    check_redis(settings)
     app = create_worker_app(settings, registry, telemetry)
     queues = settings.worker_queues or registry.queues()
     app.worker_main(worker_argv(settings, queues, settings.log_level))

@@ -9,7 +9,10 @@ import dataclasses
 import logging
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from actionpool.actions.errors import StoreMisconfiguredError
+from actionpool.worker.settings import PoolSettings
 
 log = logging.getLogger(__name__)
 
@@ -45,3 +48,19 @@ def check_memory(health: MemoryHealth, *, allow_eviction: bool) -> None:
     if not allow_eviction:
         raise StoreMisconfiguredError(message)
     log.warning("%s; running anyway because ACTIONPOOL_ALLOW_EVICTION is set", message)
+
+
+def check_redis_at_start(settings: PoolSettings) -> None:
+    """Refuse to start on a Redis that may evict keys (`StoreMisconfiguredError`); a Redis
+    that does not answer yet is waited for by the process, as usual."""
+    from actionpool.worker.store.store import RunStore  # the store imports this module
+
+    store = RunStore.from_settings(settings)
+    try:
+        info = store.run(store.reads.memory_info())
+    except RedisError as exc:
+        log.warning("Redis does not answer yet (%s): its memory policy is checked later", exc)
+        return
+    finally:
+        store.close()
+    check_memory(MemoryHealth.of(info), allow_eviction=settings.allow_eviction)

@@ -33,7 +33,17 @@ def test_since_is_a_time_or_a_duration_before_now(text: str | None, expected: da
 
 
 @pytest.mark.parametrize(
-    "text", ["soon", "7 d", "-1d", "1w", "2026-03-01T10:00:00 02:00", "2026-04-01", "999999999d"]
+    "text",
+    [
+        "soon",
+        "7 d",
+        "-1d",
+        "1w",
+        "2026-03-01T10:00:00 02:00",
+        "2026-04-01",
+        "999999999d",
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC (it used to answer 500)
+    ],
 )
 def test_an_unreadable_or_future_since_is_a_422_on_since(text: str) -> None:
     # Given a `since` that is no time, no duration, in the future or before year 1

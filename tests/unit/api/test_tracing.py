@@ -81,9 +81,18 @@ async def test_the_header_wins_over_the_body() -> None:
     assert f"{server_span(exporter).context.trace_id:032x}" == TRACE
 
 
+DEEP = b'{"traceparent": "x", "a": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+"""A body too deeply nested for Python's JSON parser (it used to fail the request with a 500)."""
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
-    [(b"not json", 422), (b'{"context": "x", "traceparent": 1}', 200), (b"[1]", 422)],
+    [
+        (b"not json", 422),
+        (b'{"context": "x", "traceparent": 1}', 200),
+        (b"[1]", 422),
+        (DEEP, 400),
+    ],
 )
 async def test_bodies_without_a_usable_traceparent_pass_through(body: bytes, status: int) -> None:
     app, exporter = traced_app()
