@@ -45,4 +45,4 @@ trace: $(STAMP)
 	$(BIN)/python -m bench.trace
 
 clean:
-	rm -rf $(VENV) .actionpool .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .actionpool .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -30,12 +30,17 @@ SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 
 async def require_json(request: Request) -> None:
-    """A request with a body must send it as JSON: a `Content-Type` that names something
-    else (curl's `-d` alone sends `application/x-www-form-urlencoded`) is a 415 that says so,
-    not a validation error of a body read as text. No `Content-Type` is read as JSON."""
+    """A request with a body must send it as JSON, and say so: a `Content-Type` that names
+    something else (curl's `-d` alone sends `application/x-www-form-urlencoded`), or none, is a
+    415 that says which header to send, not a validation error of a body read as bytes."""
     content_type = request.headers.get("content-type")
     if content_type is None:
-        return
+        if not await request.body():
+            return
+        raise UnsupportedMediaTypeError(
+            "the body must be JSON, sent with Content-Type: application/json (this request "
+            "sent no Content-Type)"
+        )
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type == "application/json" or (
         media_type.startswith("application/") and media_type.endswith("+json")

@@ -110,13 +110,27 @@ class ErrorBody(ApiModel):
     error: ErrorInfoBody
     request: ErrorRequest
     response: ErrorResponse
-    run: dict[str, Any] | None = Field(
+    run: RunView | None = Field(
         default=None, description="For a 424: the run that ended failed or cancelled"
     )
 
 
-LOCATION = {"Location": {"description": "The run's URL", "schema": {"type": "string"}}}
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}}
+LOCATION = {
+    "Location": {"description": "The run's URL", "required": True, "schema": {"type": "string"}}
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` when the answer is the run that already held the idempotency key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 ERROR_HEADERS: dict[int, dict[str, Any]] = {424: LOCATION, 503: RETRY_AFTER, 504: RETRY_AFTER}
 ERROR_DESCRIPTIONS = {
     503: "Not done: Redis cannot be reached or cannot write (a run asked for will never run)",
@@ -138,12 +152,15 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return entries
 
 
-def run_responses(*statuses: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the statuses that answer with a run (and `Location`)."""
+def run_responses(
+    *statuses: int, replayed: int | None = None, **descriptions: str
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the statuses that answer with a run (and `Location`); the status
+    `replayed` may also carry `Idempotent-Replayed`."""
     return {
         status: {
             "model": RunView,
-            "headers": LOCATION,
+            "headers": {**LOCATION, **(REPLAYED if status == replayed else {})},
             "description": descriptions.get(f"s{status}", "The run"),
         }
         for status in statuses

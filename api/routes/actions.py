@@ -33,7 +33,11 @@ async def list_actions(client: ClientDep) -> list[ActionView]:
     response_model=RunView,
     responses={
         **run_responses(
-            200, 202, s200="Replayed, or ended within ?wait", s202="Committed: it will run"
+            200,
+            202,
+            replayed=200,
+            s200="Replayed, or ended within ?wait",
+            s202="Committed: it will run",
         ),
         **error_responses(400, 404, 413, 415, 422, 424, 503, 504),
     },

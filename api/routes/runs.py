@@ -47,7 +47,7 @@ async def get_run(
     response_model=RunView,
     responses={
         **run_responses(200, 202, s200="Cancelled", s202="Asked to stop: it is processing"),
-        **error_responses(404, 409, 503, 504),
+        **error_responses(404, 409, 422, 503, 504),
     },
 )
 async def cancel_run(

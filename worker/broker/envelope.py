@@ -24,7 +24,7 @@ from kombu.transport.virtual import base as kombu_virtual
 from kombu.utils.json import dumps
 
 from actionpool.worker.broker.app import TASK_NAME
-from actionpool.worker.store.writes import Message
+from actionpool.worker.store.changes import Message
 
 PUSHED_MS_HEADER = "actionpool_pushed_ms"
 """Message header: when the message was put on its queue (the sweep's guard reads it)."""

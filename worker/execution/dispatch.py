@@ -9,8 +9,8 @@ from actionpool.actions.action import Action
 from actionpool.worker.broker.envelope import Envelopes
 from actionpool.worker.clock import Clock, ms
 from actionpool.worker.execution.policy import time_limits_of
+from actionpool.worker.store.changes import Message
 from actionpool.worker.store.records import Run
-from actionpool.worker.store.writes import Message
 from actionpool.worker.telemetry import spans
 
 

@@ -11,7 +11,6 @@ import dataclasses
 import logging
 import random
 import shutil
-import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -21,7 +20,6 @@ from typing import Any, TypeVar
 from opentelemetry import trace
 
 from actionpool.actions.action import Action
-from actionpool.actions.context import ActionContext, BackstageContext
 from actionpool.actions.errors import (
     ActionPoolError,
     ActionTimeoutError,
@@ -33,17 +31,16 @@ from actionpool.actions.redaction import Redactor
 from actionpool.actions.registry import Registry
 from actionpool.actions.tracing import record_error
 from actionpool.worker.execution import outcomes
-from actionpool.worker.execution.checkpoints import RunCheckpoints
+from actionpool.worker.execution.context import attempt_context
 from actionpool.worker.execution.dispatch import Dispatcher
 from actionpool.worker.execution.heartbeat import Beater, Heartbeat
 from actionpool.worker.execution.leases import Leases
 from actionpool.worker.execution.policy import decide_retry, time_limits_of
-from actionpool.worker.execution.runlog import run_logger
-from actionpool.worker.store.connection import outage_retrying
+from actionpool.worker.store.changes import Settlement
+from actionpool.worker.store.connection import CONNECTION_ERRORS, outage_retrying
 from actionpool.worker.store.records import Attempt, ErrorInfo, Run, RunStatus
 from actionpool.worker.store.replies import EXPIRIES, Expiry
 from actionpool.worker.store.store import RunStore
-from actionpool.worker.store.writes import Settlement
 from actionpool.worker.telemetry import spans, tracing
 
 log = logging.getLogger(__name__)
@@ -92,8 +89,12 @@ class Executor:
         self.outage_budget_s = store.limits.lease_ttl_ms / 1000
 
     def durably(self, call: Callable[[], T]) -> T:
-        """`call`, again and again through a Redis outage of up to a lease TTL."""
-        return outage_retrying(self.outage_budget_s)(call)
+        """`call`, and again and again through a Redis outage of up to a lease TTL (tenacity
+        only once the first try failed: nothing on the common path)."""
+        try:
+            return call()
+        except CONNECTION_ERRORS:
+            return outage_retrying(self.outage_budget_s)(call)
 
     def seconds_until(self, moment: datetime | None) -> float | None:
         return None if moment is None else (moment - self.clock.now()).total_seconds()
@@ -234,33 +235,21 @@ class Executor:
         heartbeat: Heartbeat,
     ) -> dict[str, Any]:
         workspace = self._workspace(run.id, attempt.number)
-        context = run.context
-        ctx = ActionContext(
-            run_id=run.id,
-            attempt=attempt.number,
-            logger=run_logger(self.store, run.id, attempt.number, redactor, heartbeat.mark_lost),
-            workspace_dir=workspace,
-            checkpoints=RunCheckpoints(self.store, run.id, attempt.number, heartbeat.mark_lost),
+        ctx = attempt_context(
+            self.store,
+            run,
+            attempt.number,
             secrets=secrets,
-            backstage=BackstageContext(
-                template_ref=context.template_ref,
-                owner=context.owner,
-                task_id=context.task_id,
-                step_id=context.step_id,
-                user_ref=context.user_ref,
-            ),
-            dry_run=run.dry_run,
-            cancelled=heartbeat.cancelled,
-            soft_deadline=time.monotonic() + self._soft_limit_s(run, action),
+            redactor=redactor,
+            heartbeat=heartbeat,
+            workspace=workspace,
+            soft_limit_s=time_limits_of(action, self.seconds_until(run.deadline_at)).soft_s,
         )
         try:
             return action.invoke(run.input, ctx)
         finally:
             if workspace.exists():  # created only if the action used it
                 shutil.rmtree(workspace, ignore_errors=True)
-
-    def _soft_limit_s(self, run: Run, action: Action[Any, Any]) -> float:
-        return time_limits_of(action, self.seconds_until(run.deadline_at)).soft_s
 
     def _workspace(self, run_id: str, number: int) -> Path:
         return self.workspace_root / f"{run_id}.{number}"
@@ -302,21 +291,33 @@ class Executor:
             return self._settle(
                 run, outcomes.failed(attempt, info, decision.reason, now), expired_by
             )
-        queue_timeout_s = (
-            None if action.queue_timeout_s is None else (decision.delay_s + action.queue_timeout_s)
-        )
-        message = self.dispatcher.message(run, action, attempt.number + 1, decision.delay_s)
-        retry = outcomes.retrying(
-            attempt,
-            info,
-            now,
-            delay_s=decision.delay_s,
-            message=message,
-            deadline_at=run.deadline_at,
-            queue_timeout_s=queue_timeout_s,
-        )
-        status = self._settle(run, retry, expired_by)
+        status = self._retry(run, action, attempt, info, decision.delay_s, expired_by)
         if status == "retrying" and self.store.cancel_requested(run.id):  # asked meanwhile
             self.durably(lambda: self.store.cancel(run.id, run.queue))
             return RunStatus.CANCELLED
         return status
+
+    def _retry(
+        self,
+        run: Run,
+        action: Action[Any, Any],
+        attempt: Attempt,
+        info: ErrorInfo,
+        delay_s: float,
+        expired_by: datetime | None,
+    ) -> str:
+        """Back to open, with the next attempt's message (after `delay_s`) in the same step."""
+        queue_timeout_s = (
+            None if action.queue_timeout_s is None else delay_s + action.queue_timeout_s
+        )
+        message = self.dispatcher.message(run, action, attempt.number + 1, delay_s)
+        retry = outcomes.retrying(
+            attempt,
+            info,
+            self.clock.now(),
+            delay_s=delay_s,
+            message=message,
+            deadline_at=run.deadline_at,
+            queue_timeout_s=queue_timeout_s,
+        )
+        return self._settle(run, retry, expired_by)

@@ -87,6 +87,8 @@ class Heartbeat:
             self.lost = unrenewed_s * 1000 >= leases.store.limits.lease_ttl_ms
             return self.lost
         self.renewed_at = time.monotonic()
+        if not renewal.held and not self.beater.is_running(self):
+            return False  # the attempt ended (and settled) while its lease was renewed
         if not renewal.held:
             log.warning("run %s attempt %d lost its lease", self.run_id, self.attempt)
             self.lost = True
@@ -124,6 +126,10 @@ class Beater:
                     target=self._loop, name="actionpool-heartbeat", daemon=True
                 ).start()
 
+    def is_running(self, heartbeat: Heartbeat) -> bool:
+        with self._lock:
+            return heartbeat in self._running
+
     def remove(self, heartbeat: Heartbeat) -> None:
         with self._lock:
             self._running.discard(heartbeat)
@@ -134,6 +140,8 @@ class Beater:
             with self._lock:
                 running = list(self._running)
             for heartbeat in running:
+                if not self.is_running(heartbeat):  # its attempt ended since the copy
+                    continue
                 if heartbeat.beat(self.leases):
                     log.warning("run %s ignored cancellation", heartbeat.run_id)
                     self.remove(heartbeat)

@@ -10,9 +10,9 @@ from typing import Any
 from actionpool.actions.errors import ActionPoolError, DeadlineExceededError, QueueTimeoutError
 from actionpool.actions.redaction import Redactor
 from actionpool.worker.clock import iso, ms
+from actionpool.worker.store.changes import Message, NextAttempt, Settlement, open_due_ms
 from actionpool.worker.store.records import Attempt, ErrorInfo, RunStatus
 from actionpool.worker.store.replies import Expiry
-from actionpool.worker.store.writes import Message, NextAttempt, Settlement, open_due_ms
 
 
 def ended(

@@ -25,6 +25,7 @@ from redis.exceptions import NoScriptError, ResponseError
 from actionpool.actions.errors import CommitUnknownError, RunNotFoundError, StoreUnavailableError
 from actionpool.worker.clock import SYSTEM_CLOCK, Clock
 from actionpool.worker.settings import PoolSettings
+from actionpool.worker.store.changes import StoreLimits
 from actionpool.worker.store.connection import (
     CONNECTION_ERRORS,
     connect_async,
@@ -37,7 +38,7 @@ from actionpool.worker.store.reads import Reads
 from actionpool.worker.store.records import Run
 from actionpool.worker.store.scripts import register_async
 from actionpool.worker.store.store import limits_of
-from actionpool.worker.store.writes import StoreLimits, Writes
+from actionpool.worker.store.writes import Writes
 
 T = TypeVar("T")
 

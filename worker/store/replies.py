@@ -4,6 +4,7 @@ record) at the edge, never a bare string passed along."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from typing import Any, Literal, TypeVar, get_args
 
@@ -37,11 +38,9 @@ def literal(value: Any, allowed: Any) -> Any:
     return value
 
 
-def _values(allowed: Any) -> set[str]:
-    found: set[str] = set()
-    for arg in get_args(allowed):
-        found |= _values(arg) if get_args(arg) else {arg}
-    return found
+@functools.cache
+def _values(allowed: Any) -> frozenset[str]:
+    return frozenset(get_args(allowed))  # nested Literals come flattened
 
 
 @dataclasses.dataclass(frozen=True)

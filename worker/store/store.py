@@ -12,6 +12,7 @@ from redis import Redis
 from actionpool.actions.errors import RunNotFoundError
 from actionpool.worker.clock import SYSTEM_CLOCK, Clock
 from actionpool.worker.settings import PoolSettings
+from actionpool.worker.store.changes import Message, Settlement, StoreLimits
 from actionpool.worker.store.connection import connect
 from actionpool.worker.store.keys import Keys
 from actionpool.worker.store.ops import Commands, Op
@@ -26,7 +27,7 @@ from actionpool.worker.store.replies import (
     SettleOutcome,
 )
 from actionpool.worker.store.scripts import register_sync
-from actionpool.worker.store.writes import Message, Settlement, StoreLimits, Writes
+from actionpool.worker.store.writes import Writes
 
 T = TypeVar("T")
 

@@ -3,12 +3,18 @@ the order the script names them, its arguments) for either face of the store."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import datetime
 from typing import Any
 
 from actionpool.worker.clock import iso, ms
+from actionpool.worker.store.changes import (
+    Message,
+    Settlement,
+    StoreLimits,
+    open_due_ms,
+    run_ms_fields,
+)
 from actionpool.worker.store.keys import ABORTED_TTL_S, SECRETS_TTL_S, Keys
 from actionpool.worker.store.ops import ScriptCall, flat
 from actionpool.worker.store.records import (
@@ -31,72 +37,11 @@ from actionpool.worker.store.replies import (
     literal,
 )
 
-
-@dataclasses.dataclass(frozen=True)
-class StoreLimits:
-    """How long the store keeps things, and how much."""
-
-    idempotency_retention_s: int
-    run_retention_s: int
-    events_max_per_run: int
-    lease_ttl_ms: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Message:
-    """A broker message put on its queue in the same step as the state change it belongs to
-    (`worker.broker.envelope` builds it with Celery's and kombu's code): the list `key` kombu
-    pushes it onto (`Keys.queue` names the same list), and the `payload` kombu would push."""
-
-    queue: str
-    key: str
-    payload: str
-    pushed_ms: int
-
-
-@dataclasses.dataclass(frozen=True)
-class NextAttempt:
-    """The attempt a retry puts on the queue: its message, when it may start (`ready_ms`),
-    and when the sweep must look at the run again (`due_ms`: its queue timeout or deadline)."""
-
-    message: Message
-    ready_ms: int
-    due_ms: int | None
-
-
-@dataclasses.dataclass(frozen=True)
-class Settlement:
-    """How an attempt ends: the run's next status, the fields to set, the event to append,
-    and for a retry the next attempt."""
-
-    status: RunStatus
-    attempt: Attempt
-    fields: dict[str, str] = dataclasses.field(default_factory=dict)
-    event_type: str = ""
-    event_body: dict[str, Any] = dataclasses.field(default_factory=dict)
-    next: NextAttempt | None = None
+DEADLINES = ("deadlineMs", "queueDeadlineMs")
 
 
 def optional(value: int | None) -> str | int:
     return "" if value is None else value
-
-
-def run_ms_fields(run: Run) -> dict[str, str]:
-    """A new run's times in epoch ms, the form the scripts compare: created, ready (its first
-    attempt may start), and its deadlines."""
-    created_ms = str(ms(run.created_at))
-    fields = {"createdMs": created_ms, "readyMs": created_ms}
-    if run.deadline_at:
-        fields["deadlineMs"] = str(ms(run.deadline_at))
-    if run.queue_deadline_at:
-        fields["queueDeadlineMs"] = str(ms(run.queue_deadline_at))
-    return fields
-
-
-def open_due_ms(deadline_ms: int | None, queue_deadline_ms: int | None) -> int | None:
-    """When the sweep must look at an open run: its earliest limit (None: never)."""
-    limits = [v for v in (deadline_ms, queue_deadline_ms) if v is not None]
-    return min(limits) if limits else None
 
 
 class Writes:
@@ -117,26 +62,12 @@ class Writes:
     ) -> ScriptCall[Created]:
         """Record `run` and put `message` (its attempt 1) on its queue, unless its
         idempotency key already names a run."""
-        k, created_ms = self.keys, ms(run.created_at)
-        fields = {**encode_run(run), **run_ms_fields(run)}
-        due_ms = open_due_ms(
-            *(ms(t) if t else None for t in (run.deadline_at, run.queue_deadline_at))
-        )
+        created_ms, times = ms(run.created_at), run_ms_fields(run)
+        fields = {**encode_run(run), **times}
+        due_ms = open_due_ms(*(int(times[f]) if f in times else None for f in DEADLINES))
         return ScriptCall(
             "create",
-            keys=[
-                k.run(run.id),
-                k.idempotency(key_digest) if key_digest else k.run(run.id),
-                k.secrets(run.id),
-                k.index("status", RunStatus.OPEN),
-                k.metrics,
-                k.due,
-                k.waiting(run.queue),
-                k.queues,
-                message.key,
-                k.aborted(run.id),
-                *k.run_indexes(run.action_id, run.context.owner, run.context.template_ref),
-            ],
+            keys=self._create_keys(run, message, key_digest),
             args=[
                 run.id,
                 fingerprint,
@@ -154,6 +85,22 @@ class Writes:
             ],
             decode=Created.of,
         )
+
+    def _create_keys(self, run: Run, message: Message, key_digest: str | None) -> list[str]:
+        k = self.keys
+        return [
+            k.run(run.id),
+            k.idempotency(key_digest) if key_digest else k.run(run.id),
+            k.secrets(run.id),
+            k.index("status", RunStatus.OPEN),
+            k.metrics,
+            k.due,
+            k.waiting(run.queue),
+            k.queues,
+            message.key,
+            k.aborted(run.id),
+            *k.run_indexes(run.action_id, run.context.owner, run.context.template_ref),
+        ]
 
     def resolve(self, run_id: str) -> ScriptCall[Resolution]:
         """Committed, or given up for good: the answer to a create whose reply was lost."""
@@ -217,27 +164,12 @@ class Writes:
     ) -> ScriptCall[SettleOutcome]:
         """End the attempt holding `run`; with `expired_by` (the sweep), only if its lease
         ran out before that moment."""
-        k, run_id = self.keys, run.id
-        terminal = settlement.status.is_terminal
-        nxt = settlement.next
+        terminal, nxt = settlement.status.is_terminal, settlement.next
         return ScriptCall(
             "settle",
-            keys=[
-                k.run(run_id),
-                k.attempts(run_id),
-                k.index("status", RunStatus.PROCESSING),
-                k.index("status", settlement.status),
-                k.events(run_id),
-                k.event_seq(run_id),
-                k.secrets(run_id),
-                k.checkpoints(run_id),
-                k.metrics,
-                k.due,
-                k.waiting(run.queue),
-                nxt.message.key if nxt else k.queue(run.queue),
-            ],
+            keys=self._settle_keys(run, settlement),
             args=[
-                run_id,
+                run.id,
                 settlement.attempt.number,
                 settlement.status,
                 settlement.attempt.model_dump_json(by_alias=True),
@@ -255,6 +187,23 @@ class Writes:
             ],
             decode=lambda reply: literal(reply, SettleOutcome),
         )
+
+    def _settle_keys(self, run: Run, settlement: Settlement) -> list[str]:
+        k, nxt = self.keys, settlement.next
+        return [
+            k.run(run.id),
+            k.attempts(run.id),
+            k.index("status", RunStatus.PROCESSING),
+            k.index("status", settlement.status),
+            k.events(run.id),
+            k.event_seq(run.id),
+            k.secrets(run.id),
+            k.checkpoints(run.id),
+            k.metrics,
+            k.due,
+            k.waiting(run.queue),
+            nxt.message.key if nxt else k.queue(run.queue),
+        ]
 
     def append_event(
         self, run_id: str, attempt: int, event_type: str, body: dict[str, Any], now: datetime

@@ -20,10 +20,10 @@ from actionpool.devstack import embedded_redis
 from actionpool.worker.eventstream import follow
 from actionpool.worker.settings import PoolSettings
 from actionpool.worker.store.aio import AsyncRunStore
+from actionpool.worker.store.changes import Settlement
 from actionpool.worker.store.keys import Keys
 from actionpool.worker.store.records import Attempt, RunEvent, RunStatus
 from actionpool.worker.store.store import RunStore, limits_of
-from actionpool.worker.store.writes import Settlement
 from tests import measurements
 from tests.clock import ManualClock
 from tests.integration.conftest import MakeRun

@@ -11,10 +11,10 @@ import pytest
 from actionpool.actions.registry import Registry
 from actionpool.worker.clock import ms
 from actionpool.worker.execution.dispatch import Dispatcher
+from actionpool.worker.store.changes import NextAttempt, Settlement
 from actionpool.worker.store.records import Attempt, ErrorInfo, Run, RunContext, RunStatus
 from actionpool.worker.store.replies import Created
 from actionpool.worker.store.store import RunStore
-from actionpool.worker.store.writes import NextAttempt, Settlement
 from tests.clock import ManualClock
 from tests.integration.conftest import Broker
 

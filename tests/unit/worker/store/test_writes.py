@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 from actionpool.worker.clock import ms
+from actionpool.worker.store.changes import open_due_ms, run_ms_fields
 from actionpool.worker.store.records import Run, RunStatus
-from actionpool.worker.store.writes import open_due_ms, run_ms_fields
 
 CREATED = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

@@ -1,0 +1,228 @@
+"""Property-based fuzzing of the served OpenAPI (schemathesis): every operation that a real
+API process serves in `/openapi.json` (none is listed here, so an endpoint added later is
+fuzzed too) gets generated requests, valid and invalid, sent to that API with a real worker
+on the real Redis. No answer may be a 5xx, and each must be what the document says of it:
+a documented status, content type and headers, and a body that matches the schema.
+
+Long waits: `?wait=` (0-55 s) holds a request until its run ends. The pool fuzzed here (its
+own API and worker) gives every action it serves short limits (`FUZZ_LIMITS`: 1 s soft, 2 s
+hard, 2 attempts), so any run ends within seconds whatever its input, and every `wait` the
+fuzzer generates is sent as generated: no parameter, operation or status is left out.
+
+Reaching real runs: the ids the fuzzer makes up name no action and no run, so by themselves
+they would only ever get 404s and 422s. The schema's `flatmap_case` hook therefore draws,
+as likely as the generated case itself, a copy of it that names a served action (with the
+generated body, or with one of that action's served examples as body) or a run seeded before
+fuzzing (completed, failed, cancelled): the 200, 202 and 409 answers and their bodies are
+fuzzed too, and a 424 whenever a generated `wait` meets a failed run. The hook goes by the
+path parameters' names (`actionId`, `runId`), never by operation. What each operation
+answered is shown in the "openapi fuzz: measured" summary.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import schemathesis
+import yaml
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from actionpool.actions.registry import build_registry
+from tests import measurements
+from tests.e2e.conftest import Pool
+from tests.e2e.pools import own_pool
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+FUZZ_LIMITS = {
+    "soft_timeout_s": 1,
+    "timeout_s": 2,
+    "max_attempts": 2,
+    "initial_delay_s": 0.05,
+    "max_delay_s": 0.1,
+}
+"""Given to every served action: any run ends within seconds, whatever it was asked to do."""
+EXAMPLES_PER_OPERATION = 50
+REQUEST_TIMEOUT_S = 70  # above the longest ?wait (55 s): a bound against hanging, not a figure
+ERROR_BODY = "#/components/schemas/ErrorBody"
+
+
+@dataclass
+class Seeds:
+    """Real things for generated cases to name: the served actions and runs that exist."""
+
+    bodies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Action id -> the request bodies of its served examples."""
+    run_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Answers:
+    """The statuses each operation answered while fuzzed."""
+
+    by_operation: defaultdict[str, Counter[int]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+
+    def report(self) -> None:
+        for label, statuses in sorted(self.by_operation.items()):
+            counts = " ".join(f"{status}x{n}" for status, n in sorted(statuses.items()))
+            measurements.report("openapi fuzz", f"{label}: {counts}")
+
+
+@pytest.fixture(scope="module")
+def fuzz_pool(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
+    overrides = {action.id: FUZZ_LIMITS for action in build_registry()}
+    log_dir = tmp_path_factory.mktemp("fuzz-pool")
+    with own_pool(redis_url, log_dir, ACTIONPOOL_ACTION_OVERRIDES=json.dumps(overrides)) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="module")
+def seeds(fuzz_pool: Pool) -> Seeds:
+    """Each served example of each served action run twice, once to its end and once
+    cancelled at once; every one of those runs has ended when fuzzing starts."""
+    seeds = Seeds()
+    for action in fuzz_pool.http.get("/v1/actions").raise_for_status().json():
+        seeds.bodies[action["id"]] = bodies = request_bodies(action["examples"])
+        for body in bodies:
+            for cancel in (False, True):
+                response = fuzz_pool.http.post(f"/v1/actions/{action['id']}/runs", json=body)
+                if response.status_code not in (200, 202):
+                    continue  # an example the action refuses: still offered to the fuzz
+                run_id = response.json()["id"]
+                if cancel:
+                    fuzz_pool.http.post(f"/v1/runs/{run_id}/cancel")
+                seeds.run_ids.append(run_id)
+    for run_id in seeds.run_ids:
+        run = fuzz_pool.wait_run(run_id, wait_s=30, failOnError="false")
+        assert run["status"] in ("completed", "failed", "cancelled"), run
+    return seeds
+
+
+def request_bodies(examples: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The examples that are request bodies (`{"input": ...}`, in JSON or YAML)."""
+    parsed = [yaml.safe_load(example["example"]) for example in examples]
+    return [body for body in parsed if isinstance(body, dict) and "input" in body]
+
+
+@pytest.fixture(scope="module")
+def answers() -> Iterator[Answers]:
+    answers = Answers()
+    yield answers
+    answers.report()
+
+
+@pytest.fixture
+def served_schema(fuzz_pool: Pool, seeds: Seeds) -> schemathesis.BaseSchema:
+    served = schemathesis.openapi.from_url(f"{fuzz_pool.url}/openapi.json")
+
+    @served.hook
+    def flatmap_case(context: Any, case: schemathesis.Case) -> st.SearchStrategy[Any]:
+        return toward_real_resources(case, seeds)
+
+    return served
+
+
+def toward_real_resources(case: schemathesis.Case, seeds: Seeds) -> st.SearchStrategy[Any]:
+    """The case as generated or, as likely, a copy of it that names a real run or action:
+    a served action with the generated body, or with one of its served examples as body."""
+    parameters = case.path_parameters or {}
+    groups: list[list[Any]] = []
+    if "runId" in parameters:
+        groups.append([named(case, runId=run_id) for run_id in seeds.run_ids])
+    if "actionId" in parameters:
+        groups.append([named(case, actionId=action_id) for action_id in seeds.bodies])
+        groups.append(
+            [
+                named(case, body, actionId=action_id)
+                for action_id, bodies in seeds.bodies.items()
+                for body in bodies
+            ]
+        )
+    return st.one_of(st.just(case), *(st.sampled_from(group) for group in groups if group))
+
+
+def named(case: schemathesis.Case, body: Any = None, **path_parameters: str) -> Any:
+    """A copy of the case with these path parameters (and this body, if one is given)."""
+    copy = case.derive(keep_auth=True)
+    copy.path_parameters.update(path_parameters)
+    if body is not None:
+        copy.body = body
+        copy.media_type = "application/json"
+    return copy
+
+
+schema = schemathesis.pytest.from_fixture("served_schema")
+
+
+@pytest.mark.timeout(180)  # a bound against hanging: the fuzz itself takes about 20 s
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_every_served_operation_answers_as_documented(
+    case: schemathesis.Case, answers: Answers
+) -> None:
+    # Given a request generated from the served document (valid or not), for any operation
+    # When it is sent to the real API
+    response = case.call(timeout=REQUEST_TIMEOUT_S)
+    answers.by_operation[case.operation.label][response.status_code] += 1
+    # Then it is no 5xx, and its status, content type, headers and body are as documented
+    case.validate_response(response, checks=CHECKS)
+
+
+def test_the_fuzz_got_a_success_from_every_operation(fuzz_pool: Pool, answers: Answers) -> None:
+    """Guards the fuzz above (tests run in file order) against passing on 4xx alone, as it
+    would if the hook that names real runs and actions stopped being applied."""
+    # Given the operations the API serves, and what the fuzz above got from each
+    if not answers.by_operation:
+        pytest.skip("the fuzz did not run (deselected)")
+    spec = fuzz_pool.http.get("/openapi.json").json()
+    served = {f"{m.upper()} {path}" for path, ops in spec["paths"].items() for m in ops}
+    # Then each answered at least one request with a 2xx: the fuzz reached past the 4xx
+    succeeded = {
+        label for label, n in answers.by_operation.items() if any(200 <= s < 300 for s in n)
+    }
+    assert served <= succeeded, answers.by_operation
+
+
+def test_every_error_status_is_documented_with_the_backstage_error_body(
+    fuzz_pool: Pool,
+) -> None:
+    # Given the served document
+    spec = fuzz_pool.http.get("/openapi.json").json()
+    # When its 4xx and 5xx answers are listed, for every operation
+    errors = {
+        (f"{method.upper()} {path}", status): response
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        for status, response in op["responses"].items()
+        if status[0] in "45"
+    }
+    # Then each is the Backstage error body (never FastAPI's own `HTTPValidationError`)
+    schemas = {key: r["content"]["application/json"]["schema"] for key, r in errors.items()}
+    assert {key: s for key, s in schemas.items() if s.get("$ref") != ERROR_BODY} == {}
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
