@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from actionpool.actions.action import Action
 from actionpool.actions.errors import (
+    CommitUnknownError,
     IdempotencyKeyReusedError,
     RunAlreadyEndedError,
     RunNotFoundError,
@@ -153,31 +154,35 @@ class PoolClient:
         call = self.writes.create(
             run, message, fingerprint=print_, key_digest=key_digest, secrets=request.secrets
         )
-        created = await self.store.commit(call, on_doubt=lambda: self._resolve(run.id, print_))
+        resolve = self.writes.resolve(run, fingerprint=print_, key_digest=key_digest)
+        created = await self.store.commit(call, on_doubt=lambda: self.store.send(resolve))
         if not created.created:
             return await self._replay(created, print_, key)
         trace.get_current_span().set_attributes(attributes)  # the request's server span
         return CreatedRun(run, created=True)
 
-    async def _resolve(self, run_id: str, print_: str) -> Created:
-        """After a lost reply: the run was created, or its id is given up (never runs).
-        Redis errors propagate: `commit` tries again while its budget lasts."""
-        if await self.store.send(self.writes.resolve(run_id)) == "committed":
-            return Created("exists", run_id, print_)
-        raise StoreUnavailableError(
-            "the run store dropped the connection before it answered; the run was not created"
-        )
-
     async def _replay(self, created: Created, print_: str, key: str | None) -> CreatedRun:
-        if created.outcome == "aborted":  # this very run id was given up: not created
-            raise StoreUnavailableError("the run was given up after a lost reply; not created")
+        """The run the key names (after a lost reply, `resolve.lua` says so, or gives the
+        new run's id up: then it was not created and never runs)."""
+        if created.outcome == "aborted":
+            raise StoreUnavailableError(
+                "the run store dropped the connection before it answered; the run was not created"
+            )
         if created.fingerprint != print_:
             raise IdempotencyKeyReusedError(
                 f"idempotency key {key!r} was used for run {created.run_id} "
                 "with a different action, input, context or dryRun"
             )
-        run = await self.get_run(created.run_id)
-        await self.store.run(self.writes.count("idempotent_replays", [run.action_id]))
+        try:
+            run = await self.get_run(created.run_id)
+        except StoreUnavailableError as exc:  # the run exists and will run: never a 503
+            raise CommitUnknownError(
+                f"idempotency key {key!r} names run {created.run_id}, but the run store "
+                "stopped answering before it could be read; the same request again answers "
+                "with it"
+            ) from exc
+        with contextlib.suppress(StoreUnavailableError):  # a metric is not worth an error
+            await self.store.run(self.writes.count("idempotent_replays", [run.action_id]))
         trace.get_current_span().set_attributes(
             {**spans.run_attributes(run), "actionpool.replayed": True}
         )

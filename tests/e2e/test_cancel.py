@@ -6,16 +6,16 @@ import time
 
 from tests.e2e.conftest import Pool, report
 from tests.e2e.test_http_errors import assert_backstage_error
+from tests.waiting import wait_until
 
 
-def wait_for_status(pool: Pool, run_id: str, status: str, timeout_s: float = 10) -> dict:  # type: ignore[type-arg]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+def wait_for_status(pool: Pool, run_id: str, status: str) -> dict:  # type: ignore[type-arg]
+    def run_if_there() -> dict | None:  # type: ignore[type-arg]
         run: dict = pool.http.get(f"/v1/runs/{run_id}").json()  # type: ignore[type-arg]
-        if run["status"] == status:
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} not {status} within {timeout_s} s: {run}")
+        return run if run["status"] == status else None
+
+    found: dict = wait_until(run_if_there, what=f"run {run_id} {status}")  # type: ignore[type-arg]
+    return found
 
 
 def test_cancelling_a_running_run_stops_it(pool: Pool) -> None:

@@ -16,6 +16,7 @@ import redis
 from actionpool.devstack import free_port, redis_server_binary
 from tests.e2e.conftest import Pool, pool_env, report
 from tests.e2e.processes import Service, start_api
+from tests.waiting import wait_until
 
 ERROR_KEYS = {"error", "request", "response"}
 JSON = {"content-type": "application/json"}
@@ -220,6 +221,7 @@ class LonelyApi:
     base: str
     api: Service
     redis_server: subprocess.Popen[bytes]
+    redis_url: str
 
 
 @pytest.fixture
@@ -229,7 +231,7 @@ def lonely_api(
     url, server = private_redis
     env = pool_env(url, "aplonely:")
     api = start_api(env, log_dir)
-    yield LonelyApi(f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}", api, server)
+    yield LonelyApi(f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}", api, server, url)
     api.stop()
 
 
@@ -260,7 +262,13 @@ def test_redis_lost_during_a_wait_still_answers_with_the_accepted_run(
 ) -> None:
     # Given an API (no worker: the run stays open) and a caller waiting for a run
     base = lonely_api.base
-    threading.Timer(1.0, lonely_api.redis_server.terminate).start()
+
+    def stop_redis_once_the_run_is_recorded() -> None:
+        with redis.Redis.from_url(lonely_api.redis_url) as client:
+            wait_until(lambda: client.zcard("aplonely:runs:all"), what="the run recorded")
+        lonely_api.redis_server.terminate()
+
+    threading.Thread(target=stop_redis_once_the_run_is_recorded, daemon=True).start()
     # When Redis goes away during the wait
     response = httpx.post(
         f"{base}/v1/actions/debug:log/runs?wait=20", json={"input": {"message": "x"}}, timeout=40

@@ -7,6 +7,7 @@ import time
 from datetime import datetime
 
 from tests.e2e.conftest import E2E_OVERRIDES, Pool, report
+from tests.waiting import wait_until
 
 
 def seconds_between(start: str, end: str) -> float:
@@ -100,13 +101,13 @@ def test_action_ignoring_its_soft_timeout_is_killed_and_the_worker_serves_on(poo
     hard_s = E2E_OVERRIDES["debug:fail"]["timeout_s"]
     # Given a run whose action swallows the soft time limit
     run = pool.start_run("debug:fail", {"mode": "ignoreSoftTimeout"}).json()
+
     # When its first attempt reaches the hard limit
-    deadline = time.monotonic() + hard_s + 10
-    first: dict = {}  # type: ignore[type-arg]
-    while time.monotonic() < deadline and not first.get("finishedAt"):
+    def first_attempt_ended() -> dict | None:  # type: ignore[type-arg]
         attempts = pool.http.get(f"/v1/runs/{run['id']}").json()["attempts"]
-        first = attempts[0] if attempts else {}
-        time.sleep(0.2)  # polling the run until its first attempt ended
+        return attempts[0] if attempts and attempts[0].get("finishedAt") else None
+
+    first: dict = wait_until(first_attempt_ended, what="the first attempt's end")  # type: ignore[type-arg]
     # Then the attempt was killed at timeout_s and recorded as a timeout
     assert first["error"]["name"] == "ActionTimeoutError"
     assert "hard time limit" in first["error"]["message"]

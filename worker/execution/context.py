@@ -1,11 +1,14 @@
 """The `ActionContext` of one attempt: its run's logger and checkpoints (both fenced by the
-attempt, and telling its heartbeat when a write is refused), its workspace, its secrets, the
-Backstage context, cancellation and the soft deadline."""
+attempt, telling its heartbeat when a write is refused, and riding out a Redis blip through
+`durably`), its workspace, its secrets, the Backstage context, cancellation and the soft
+deadline."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from actionpool.actions.context import ActionContext, BackstageContext
 from actionpool.actions.redaction import Redactor
@@ -26,14 +29,15 @@ def attempt_context(
     heartbeat: Heartbeat,
     workspace: Path,
     soft_limit_s: float,
+    durably: Callable[[Callable[[], Any]], Any],
 ) -> ActionContext:
     context = run.context
     return ActionContext(
         run_id=run.id,
         attempt=number,
-        logger=run_logger(store, run.id, number, redactor, heartbeat.mark_lost),
+        logger=run_logger(store, run.id, number, redactor, heartbeat.mark_lost, durably),
         workspace_dir=workspace,
-        checkpoints=RunCheckpoints(store, run.id, number, heartbeat.mark_lost),
+        checkpoints=RunCheckpoints(store, run.id, number, heartbeat.mark_lost, durably),
         secrets=secrets,
         backstage=BackstageContext(
             template_ref=context.template_ref,

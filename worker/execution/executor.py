@@ -184,34 +184,19 @@ class Executor:
         log.warning("run %s not started: %s (%s)", run_id, error.name, outcome)
         return RunStatus.FAILED if outcome == "expired" else outcome
 
-    def redispatch(self, run_id: str, queue: str, seen_ms: int) -> str:
-        """Put a copy of an open run's next attempt on its queue: its message left the queue
-        long ago and the attempt never started (lost in the broker). A copy that turns out
-        not to be lost is harmless: `claim` runs one of them. A run no longer open leaves
-        the queue's waiting set."""
-        run = self.store.run(self.store.reads.run(run_id))
-        message = None
-        if run is not None and run.status == RunStatus.OPEN:
-            action = self.registry.get(run.action_id)
-            with spans.resumed(run.traceparent):
-                message = self.dispatcher.message(run, action, run.attempt + 1)
-        outcome = self.store.redispatch(run_id, queue, seen_ms, message)
-        if outcome == "redispatched" and run is not None:
-            log.warning("run %s: attempt %d put on its queue again", run_id, run.attempt + 1)
-        return outcome
-
-    def recover(self, run_id: str, number: int, error: BaseException) -> str:
-        """Settle attempt `number` of a run whose lease expired (the sweep's call); an attempt
-        that renewed its lease meanwhile, or a newer one, keeps the run."""
-        run = self.store.get(run_id)
-        outcome = self._settle_lost(run, number, error, expired_by=self.clock.now())
-        if outcome not in ("stale", "alive"):
-            self.store.count("leases_recovered", [run.action_id])
-        return outcome
-
-    def settle_lost(self, run_id: str, number: int, error: BaseException) -> str:
-        """Record an attempt whose process died or was killed (called in the main process)."""
-        return self._settle_lost(self.store.get(run_id), number, error)
+    def settle_lost(
+        self,
+        run_id: str,
+        number: int,
+        error: BaseException,
+        *,
+        expired_by: datetime | None = None,
+    ) -> str:
+        """Record attempt `number` as lost: its process died or was killed (the main
+        process's call), or, with `expired_by` (the sweep's), its lease ran out before then;
+        an attempt that renewed its lease meanwhile ('alive'), or a newer one ('stale'),
+        keeps the run."""
+        return self._settle_lost(self.store.get(run_id), number, error, expired_by)
 
     def _settle_lost(
         self, run: Run, number: int, error: BaseException, expired_by: datetime | None = None
@@ -244,6 +229,7 @@ class Executor:
             heartbeat=heartbeat,
             workspace=workspace,
             soft_limit_s=time_limits_of(action, self.seconds_until(run.deadline_at)).soft_s,
+            durably=self.durably,
         )
         try:
             return action.invoke(run.input, ctx)
@@ -292,7 +278,10 @@ class Executor:
                 run, outcomes.failed(attempt, info, decision.reason, now), expired_by
             )
         status = self._retry(run, action, attempt, info, decision.delay_s, expired_by)
-        if status == "retrying" and self.store.cancel_requested(run.id):  # asked meanwhile
+        asked_meanwhile = status == "retrying" and self.durably(
+            lambda: self.store.cancel_requested(run.id)
+        )
+        if asked_meanwhile:
             self.durably(lambda: self.store.cancel(run.id, run.queue))
             return RunStatus.CANCELLED
         return status

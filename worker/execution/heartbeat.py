@@ -142,7 +142,12 @@ class Beater:
             for heartbeat in running:
                 if not self.is_running(heartbeat):  # its attempt ended since the copy
                     continue
-                if heartbeat.beat(self.leases):
+                try:
+                    expired = heartbeat.beat(self.leases)
+                except Exception:  # the thread must outlive any one beat: it is every lease
+                    log.exception("run %s: heartbeat failed", heartbeat.run_id)
+                    continue
+                if expired:
                     log.warning("run %s ignored cancellation", heartbeat.run_id)
                     self.remove(heartbeat)
                     if self.on_grace_expired:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from redis.exceptions import RedisError
 
 from actionpool.actions.redaction import Redactor
+from actionpool.worker.execution.checkpoints import once
 from actionpool.worker.store.store import RunStore
 from actionpool.worker.telemetry.logs import mask_record
 
@@ -37,18 +39,25 @@ class RunEventHandler(logging.Handler):
     """Appends every record to the run's event stream, as attempt `attempt`."""
 
     def __init__(
-        self, store: RunStore, run_id: str, attempt: int, on_fenced: Callable[[], None]
+        self,
+        store: RunStore,
+        run_id: str,
+        attempt: int,
+        on_fenced: Callable[[], None],
+        durably: Callable[[Callable[[], Any]], Any],
     ) -> None:
         super().__init__(level=logging.DEBUG)
         self.store = store
         self.run_id = run_id
         self.attempt = attempt
         self.on_fenced = on_fenced
+        self.durably = durably
 
     def emit(self, record: logging.LogRecord) -> None:
         body = {"message": record.getMessage(), "level": record.levelname.lower()}
+        append = lambda: self.store.append_event(self.run_id, self.attempt, "log", body)  # noqa: E731
         try:
-            appended = self.store.append_event(self.run_id, self.attempt, "log", body)
+            appended = self.durably(append)  # through a Redis blip; dropped after a lease TTL
         except RedisError as exc:  # a lost log line must not fail the action
             log.warning("run %s: log line not recorded: %s", self.run_id, exc)
             return
@@ -62,11 +71,12 @@ def run_logger(
     attempt: int,
     redactor: Redactor,
     on_fenced: Callable[[], None] = lambda: None,
+    durably: Callable[[Callable[[], Any]], Any] = once,
 ) -> logging.Logger:
     """A logger private to one attempt of a run (not kept in logging's global registry),
     whose lines also reach the process log through `actionpool.run`."""
     logger = logging.Logger(f"{PROCESS_LOGGER}.{run_id}", level=logging.INFO)
     logger.addFilter(RedactFilter(redactor))
-    logger.addHandler(RunEventHandler(store, run_id, attempt, on_fenced))
+    logger.addHandler(RunEventHandler(store, run_id, attempt, on_fenced, durably))
     logger.parent = logging.getLogger(PROCESS_LOGGER)
     return logger

@@ -14,17 +14,23 @@ Neither grows with the backlog: waiting runs are read by neither (see docs/relia
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
 from functools import partial
 from typing import Literal
 
+from redis.exceptions import RedisError
+
 from actionpool.actions.errors import WorkerLostError
 from actionpool.worker.broker.envelope import pushed_ms_of
 from actionpool.worker.clock import ms
 from actionpool.worker.execution.executor import Executor
 from actionpool.worker.execution.leases import Leases
+from actionpool.worker.store.ops import Op
+from actionpool.worker.store.records import RunStatus
+from actionpool.worker.telemetry import spans
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +81,7 @@ class Sweeper:
         self.interval_s = interval_s
         self.redispatch_after_ms = int(redispatch_after_s * 1000)
         self.batch = batch
+        self.retry_ms = int(interval_s * 1000)
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="actionpool-sweep", daemon=True)
 
@@ -92,13 +99,14 @@ class Sweeper:
         for due in self.store.due(self.batch):
             run_id, fields = due.run_id, due.fields
             reason = due_reason(fields, now_ms)
+            later = self.store.writes.defer(self.store.keys.due, run_id, now_ms + self.retry_ms)
             if reason == "lease-expired":
                 error = WorkerLostError("the worker running the attempt stopped heartbeating")
-                recover = partial(self.executor.recover, run_id, int(fields["attempt"]), error)
-                self._settle(outcomes, run_id, recover)
+                recover = partial(self.recover, run_id, int(fields["attempt"]), error)
+                self._settle(outcomes, run_id, recover, later)
             elif reason is not None:
                 expire = partial(self.executor.expire, run_id, fields["queue"], reason)
-                self._settle(outcomes, run_id, expire)
+                self._settle(outcomes, run_id, expire, later)
             else:  # its entry was out of date: back to its true due time, or out
                 self.store.rescore(run_id)
 
@@ -112,18 +120,48 @@ class Sweeper:
                 log.warning("queue %s: its oldest message does not say when it went out", queue)
                 continue
             waiting = self.store.run(self.store.reads.waiting_before(queue, before_ms, self.batch))
+            later = partial(self.store.writes.defer, self.store.keys.waiting(queue))
             for run_id, seen_ms in waiting:
-                redispatch = partial(self.executor.redispatch, run_id, queue, seen_ms)
-                self._settle(outcomes, run_id, redispatch)
+                redispatch = partial(self.redispatch, run_id, queue, seen_ms)
+                self._settle(outcomes, run_id, redispatch, later(run_id, now_ms))
 
-    @staticmethod
-    def _settle(outcomes: dict[str, str], run_id: str, action: Callable[[], str]) -> None:
-        """One run's recovery; its failure is logged and does not stop the sweep."""
+    def recover(self, run_id: str, number: int, error: BaseException) -> str:
+        """Settle attempt `number` of a run whose lease expired, and put the next one out."""
+        outcome = self.executor.settle_lost(run_id, number, error, expired_by=self.store.now())
+        if outcome not in ("stale", "alive"):
+            action_id = self.store.run(self.store.reads.run_field(run_id, "actionId"))
+            self.store.count("leases_recovered", [action_id or ""])
+        return outcome
+
+    def redispatch(self, run_id: str, queue: str, seen_ms: int) -> str:
+        """Put a copy of an open run's next attempt on its queue: its message left the queue
+        long ago and the attempt never started (lost in the broker). A copy that turns out
+        not to be lost is harmless: `claim` runs one of them. A run no longer open leaves
+        the queue's waiting set."""
+        run = self.store.run(self.store.reads.run(run_id))
+        message = None
+        if run is not None and run.status == RunStatus.OPEN:
+            action = self.executor.registry.get(run.action_id)
+            with spans.resumed(run.traceparent):
+                message = self.executor.dispatcher.message(run, action, run.attempt + 1)
+        outcome = self.store.redispatch(run_id, queue, seen_ms, message)
+        if outcome == "redispatched" and run is not None:
+            log.warning("run %s: attempt %d put on its queue again", run_id, run.attempt + 1)
+        return outcome
+
+    def _settle(
+        self, outcomes: dict[str, str], run_id: str, action: Callable[[], str], later: Op[None]
+    ) -> None:
+        """One run's recovery; its failure is logged, the run is looked at again a sweep
+        interval later (`later`: it must not hold the head of its set), and the sweep goes on
+        (another worker, with the run's action installed, may well succeed)."""
         try:
             outcomes[run_id] = action()
         except Exception:
             log.exception("recovery of run %s failed", run_id)
             outcomes[run_id] = "error"
+            with contextlib.suppress(RedisError):
+                self.store.run(later)
         else:
             log.warning("recovery sweep: run %s %s", run_id, outcomes[run_id])
 

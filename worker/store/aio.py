@@ -113,13 +113,13 @@ class AsyncRunStore:
             raise StoreUnavailableError(f"the run store is unavailable: {exc}") from exc
         try:
             reply = await self._send(conn, self.scripts[call.script], call)
-        except CONNECTION_ERRORS as exc:
+        except (*CONNECTION_ERRORS, ResponseError) as exc:
+            if is_unavailable_reply(exc):  # Redis refused it (OOM, LOADING, ...): not done
+                raise StoreUnavailableError(f"the run store cannot write: {exc}") from exc
+            if isinstance(exc, ResponseError):
+                raise
             await conn.disconnect()
             return await self._settle_doubt(on_doubt or (lambda: self.send(call)), exc)
-        except ResponseError as exc:
-            if is_unavailable_reply(exc):  # refused before its first write: nothing changed
-                raise StoreUnavailableError(f"the run store cannot write: {exc}") from exc
-            raise
         finally:
             await pool.release(conn)
         return call.decode(reply)

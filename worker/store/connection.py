@@ -15,8 +15,14 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import (
+    BusyLoadingError,
+    MasterDownError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    ResponseError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
@@ -25,16 +31,22 @@ from actionpool.worker.settings import PoolSettings
 
 HEALTH_CHECK_INTERVAL_S = 30
 CLIENT_RETRIES = 1
-"""redis-py sends a command once more after a dropped connection (every script is safe to
-resend: see the scripts' headers), and connects twice before it gives up."""
+"""redis-py sends a command once more after a dropped connection, and connects twice before
+it gives up. Every state-changing script is safe to resend (a resend finds its own change:
+see the scripts' headers); a resent log line or metric count may be counted twice."""
 RETRY_BACKOFF = ExponentialBackoff(cap=0.2, base=0.05)
 
 CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 """What a lost or refused connection raises."""
 
+REFUSED_ERRORS = (OutOfMemoryError, ReadOnlyError, BusyLoadingError, MasterDownError)
+"""What redis-py raises for the error replies OOM, READONLY, LOADING and MASTERDOWN (it
+drops the code from the message): Redis cannot take writes now, not that a command is wrong.
+A script refused so has written nothing: Redis refuses a script before, or at, its first
+write."""
 UNAVAILABLE_REPLIES = ("OOM", "MISCONF", "LOADING", "READONLY", "MASTERDOWN")
-"""Error replies that mean Redis cannot take writes now (not that a command is wrong). A
-script refused so has written nothing: Redis refuses a script at its first write."""
+"""The same replies by their text, for those redis-py raises as a plain `ResponseError`, or
+that a script's error carries (`Error running script (...): ... -OOM command not allowed`)."""
 
 
 def client_options(settings: PoolSettings) -> dict[str, Any]:
@@ -60,8 +72,14 @@ def connect_async(settings: PoolSettings) -> AsyncRedis:
     return client
 
 
-def is_unavailable_reply(error: ResponseError) -> bool:
-    return str(error).startswith(UNAVAILABLE_REPLIES)
+def is_unavailable_reply(error: BaseException) -> bool:
+    if isinstance(error, REFUSED_ERRORS):
+        return True
+    text = str(error)
+    return isinstance(error, ResponseError) and (
+        text.startswith(UNAVAILABLE_REPLIES)
+        or any(f"-{code} " in text for code in UNAVAILABLE_REPLIES)
+    )
 
 
 @contextlib.contextmanager
@@ -69,10 +87,8 @@ def store_errors() -> Iterator[None]:
     """Turn "Redis is unreachable or cannot write" into `StoreUnavailableError` (HTTP 503)."""
     try:
         yield
-    except CONNECTION_ERRORS as exc:
-        raise StoreUnavailableError(f"the run store is unavailable: {exc}") from exc
-    except ResponseError as exc:
-        if not is_unavailable_reply(exc):
+    except (*CONNECTION_ERRORS, ResponseError) as exc:
+        if isinstance(exc, ResponseError) and not is_unavailable_reply(exc):
             raise
         raise StoreUnavailableError(f"the run store is unavailable: {exc}") from exc
 

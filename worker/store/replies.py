@@ -17,13 +17,12 @@ StatusWord = Literal["open", "processing", "completed", "failed", "cancelled"]
 """A run status, as a script returns it when the run is not in the state it needed."""
 
 CreateOutcome = Literal["created", "exists", "replay", "aborted"]
-Resolution = Literal["committed", "aborted"]
 ClaimOutcome = Literal["claimed", "missing", "stale", "deadline", "queue-timeout", StatusWord]
 Expiry = Literal["deadline", "queue-timeout"]
 EXPIRIES: tuple[Expiry, ...] = get_args(Expiry)
 SettleOutcome = Literal["settled", "stale", "alive"]
 CancelOutcome = Literal["cancelled", "requested", "missing", StatusWord]
-ExpireOutcome = Literal["expired", "missing", StatusWord]
+ExpireOutcome = Literal["expired", "not-due", "missing", StatusWord]
 RedispatchOutcome = Literal["redispatched", "moved", "missing", StatusWord]
 
 

@@ -16,7 +16,7 @@ from actionpool.worker.store.changes import (
     run_ms_fields,
 )
 from actionpool.worker.store.keys import ABORTED_TTL_S, SECRETS_TTL_S, Keys
-from actionpool.worker.store.ops import ScriptCall, flat
+from actionpool.worker.store.ops import Commands, ScriptCall, flat
 from actionpool.worker.store.records import (
     CANCELLED_BEFORE_START,
     Attempt,
@@ -32,7 +32,6 @@ from actionpool.worker.store.replies import (
     ExpireOutcome,
     RedispatchOutcome,
     Renewal,
-    Resolution,
     SettleOutcome,
     literal,
 )
@@ -102,13 +101,19 @@ class Writes:
             *k.run_indexes(run.action_id, run.context.owner, run.context.template_ref),
         ]
 
-    def resolve(self, run_id: str) -> ScriptCall[Resolution]:
-        """Committed, or given up for good: the answer to a create whose reply was lost."""
+    def resolve(self, run: Run, *, fingerprint: str, key_digest: str | None) -> ScriptCall[Created]:
+        """The answer to a create of `run` whose reply was lost: carried out, a replay of the
+        run its key names, or given up for good (it never runs)."""
+        k = self.keys
         return ScriptCall(
             "resolve",
-            keys=[self.keys.run(run_id), self.keys.aborted(run_id)],
-            args=[ABORTED_TTL_S],
-            decode=lambda reply: literal(reply, Resolution),
+            keys=[
+                k.run(run.id),
+                k.aborted(run.id),
+                k.idempotency(key_digest) if key_digest else k.run(run.id),
+            ],
+            args=[run.id, fingerprint, ABORTED_TTL_S, "1" if key_digest else "0"],
+            decode=Created.of,
         )
 
     def claim(
@@ -262,6 +267,7 @@ class Writes:
                 self.limits.run_retention_s,
                 json.dumps(body),
                 error.model_dump_json(),
+                ms(now),
             ],
             decode=lambda reply: literal(reply, ExpireOutcome),
         )
@@ -311,6 +317,12 @@ class Writes:
         return ScriptCall(
             "rescore", keys=[self.keys.run(run_id), self.keys.due], args=[run_id], decode=int
         )
+
+    def defer(self, sorted_set: str, run_id: str, until_ms: int) -> Commands[None]:
+        """Move a run the sweep could not handle later in one of its sets (only if it is
+        still there), so it does not hold the head of the set for every later pass."""
+        command = ("ZADD", sorted_set, "XX", until_ms, run_id)
+        return Commands([command], lambda _: None, transaction=False)
 
     def count(self, name: str, labels: list[str], by: int = 1) -> ScriptCall[None]:
         """Add `by` to a pool counter (`worker.telemetry.metrics`)."""

@@ -1,4 +1,5 @@
 import pytest
+from redis._parsers.base import BaseParser
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -23,8 +24,17 @@ def test_a_uuid_is_a_run_id() -> None:
     "error",
     [
         RedisConnectionError("Connection refused"),
-        ResponseError("OOM command not allowed when used memory > 'maxmemory'"),
-        ResponseError("LOADING Redis is loading the dataset in memory"),
+        # as redis-py raises the error replies (it drops the code from the message)
+        BaseParser.parse_error("OOM command not allowed when used memory > 'maxmemory'."),
+        BaseParser.parse_error("LOADING Redis is loading the dataset in memory"),
+        BaseParser.parse_error("READONLY You can't write against a read only replica."),
+        BaseParser.parse_error("MISCONF Redis is configured to save RDB snapshots, but ..."),
+        BaseParser.parse_error("MASTERDOWN Link with MASTER is down"),
+        # as Redis 6 reports a write refused inside a script
+        ResponseError(
+            "Error running script (call to f_de63): @user_script:148: @user_script: 148: "
+            "-OOM command not allowed when used memory > 'maxmemory'."
+        ),
     ],
 )
 def test_unreachable_or_full_redis_is_unavailable(error: Exception) -> None:

@@ -7,7 +7,8 @@ local run_id, attempt, lease_ttl_ms, now_ms, now_iso = ARGV[1], ARGV[2], tonumbe
 local state = redis.call('HMGET', run_key, 'status', 'attempt', 'leaseUntilMs',
   'cancelRequestedAt')
 if state[1] ~= 'processing' or state[2] ~= attempt then return {'lost', ''} end
-if tonumber(state[3]) < now_ms then return {'lost', ''} end
+local lease_until = tonumber(state[3])
+if not lease_until or lease_until < now_ms then return {'lost', ''} end
 local lease_until_ms = now_ms + lease_ttl_ms
 redis.call('HSET', run_key, 'leaseUntilMs', lease_until_ms, 'lastHeartbeatAt', now_iso)
 redis.call('ZADD', due_key, lease_until_ms, run_id)

@@ -18,7 +18,9 @@ if state[1] ~= 'processing' or state[2] ~= attempt then
   if redis.call('HGET', attempts_key, attempt) == attempt_json then return 'settled' end
   return 'stale'
 end
-if expired_by_ms ~= '' and tonumber(state[3]) >= tonumber(expired_by_ms) then return 'alive' end
+if expired_by_ms ~= '' and (tonumber(state[3]) or 0) >= tonumber(expired_by_ms) then
+  return 'alive'
+end
 local fields = {'status', status}
 for i = 15, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', run_key, unpack(fields))

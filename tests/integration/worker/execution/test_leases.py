@@ -15,6 +15,7 @@ from actionpool.actions.registry import Registry
 from actionpool.worker.execution.checkpoints import RunCheckpoints
 from actionpool.worker.execution.dispatch import Dispatcher
 from actionpool.worker.execution.executor import Executor, Timing
+from actionpool.worker.execution.sweep import Sweeper
 from actionpool.worker.settings import PoolSettings
 from actionpool.worker.store.records import Attempt, RunStatus
 from actionpool.worker.store.store import RunStore
@@ -54,7 +55,12 @@ def test_a_replaced_attempt_can_neither_checkpoint_nor_settle(
     run_id = make_run("debug:log", {"message": "x"})
     claim(store, run_id, 1)
     expire_leases(store, clock)
-    assert executor.recover(run_id, 1, WorkerLostError("lease expired")) == "retrying"
+    assert (
+        Sweeper(executor.leases, executor, interval_s=5).recover(
+            run_id, 1, WorkerLostError("lease expired")
+        )
+        == "retrying"
+    )
     claim(store, run_id, 2)
     # When the old attempt (a paused zombie) writes a checkpoint, or tries to settle the run
     told_to_stop: list[int] = []
@@ -140,7 +146,8 @@ def test_a_resumed_zombie_writes_nothing_and_is_told_to_stop_by_its_first_refuse
     wait_until(lambda: len(store.events(run_id)) == 2, what="the line before the pause")
     # ...that pauses past its lease, is recovered, and attempt 2 takes the run
     expire_leases(store, clock)
-    assert slow_beats.recover(run_id, 1, WorkerLostError("lease expired")) == "retrying"
+    sweeper = Sweeper(slow_beats.leases, slow_beats, interval_s=5)
+    assert sweeper.recover(run_id, 1, WorkerLostError("lease expired")) == "retrying"
     claim(store, run_id, 2)
     before = [e.id for e in store.events(run_id)]
     # When the zombie resumes and writes
@@ -162,12 +169,13 @@ def test_the_sweep_never_takes_a_live_or_newer_attempt_for_the_lost_one(
     run_id = make_run("debug:log", {"message": "x"})
     claim(store, run_id, 1)
     # When the sweep's recovery comes anyway (it read the run before a heartbeat)
-    assert executor.recover(run_id, 1, WorkerLostError("lease expired")) == "alive"
+    sweeper = Sweeper(executor.leases, executor, interval_s=5)
+    assert sweeper.recover(run_id, 1, WorkerLostError("lease expired")) == "alive"
     # And once attempt 1 was settled and attempt 2 holds the run
     executor.settle_lost(run_id, 1, WorkerLostError("child died"))
     claim(store, run_id, 2)
     expire_leases(store, clock)
-    assert executor.recover(run_id, 1, WorkerLostError("lease expired")) == "stale"
+    assert sweeper.recover(run_id, 1, WorkerLostError("lease expired")) == "stale"
     # Then attempt 2 keeps the run, and only one message of attempt 2 went out
     assert store.get(run_id).status == RunStatus.PROCESSING
     assert store.get(run_id).attempt == 2

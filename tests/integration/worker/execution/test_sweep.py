@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from actionpool.actions.errors import WorkerLostError
+from actionpool.worker.clock import ms
 from actionpool.worker.execution.executor import Executor
 from actionpool.worker.execution.sweep import Sweeper
 from actionpool.worker.store.records import Attempt, RunStatus
@@ -180,3 +181,8 @@ def test_a_recovery_that_fails_does_not_stop_the_sweep(
     # Then the other run was recovered, and the failure is reported for its run
     assert outcomes == {good: "retrying", bad: "error"}
     assert executor.settle_lost(good, 1, WorkerLostError("x")) == "stale"
+    # And the failed one waits a sweep interval before it is tried again, so that such runs
+    # never hold the head of the due set for every later pass
+    assert store.redis.zscore(store.keys.due, bad) == ms(store.now()) + 5000
+    next_turn(store)
+    assert Sweeper(executor.leases, executor, interval_s=5).sweep_once() == {}

@@ -5,6 +5,7 @@ in front of the real Redis: created (it runs once), not created (it never runs),
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -12,6 +13,7 @@ import redis
 
 from actionpool.actions.errors import CommitUnknownError, StoreUnavailableError
 from actionpool.actions.registry import Registry
+from actionpool.devstack import embedded_redis
 from actionpool.worker.client import PoolClient, RunRequest
 from actionpool.worker.execution.dispatch import Dispatcher
 from actionpool.worker.settings import PoolSettings
@@ -76,6 +78,20 @@ async def test_a_create_whose_reply_is_lost_is_found_committed(
     assert broker.task_args() == [[created.run.id, 1]]
 
 
+async def test_a_replay_whose_reply_is_lost_is_still_the_replay(
+    client: PoolClient, proxy: RedisProxy, broker: Broker
+) -> None:
+    # Given a run made with key order-1, and the same request again, its reply lost
+    first = await client.create_run("debug:log", request(key="order-1"))
+    proxy.drop_next_reply.set()
+    # When it is sent
+    again = await client.create_run("debug:log", request(key="order-1"))
+    # Then it answers with the run the key names (not "not created"), and makes no other
+    assert proxy.replies_dropped == 1
+    assert (again.created, again.run.id) == (False, first.run.id)
+    assert broker.task_args() == [[first.run.id, 1]]
+
+
 async def test_a_create_lost_on_its_way_is_given_up_and_never_runs(
     client: PoolClient, proxy: RedisProxy, broker: Broker, settings: PoolSettings, redis_url: str
 ) -> None:
@@ -129,3 +145,21 @@ async def test_when_the_outcome_cannot_be_known_a_retry_with_the_key_makes_one_r
     assert not again.created  # a replay: the first request was committed after all
     assert runs_recorded(settings, redis_url) == 1
     assert broker.task_args() == [[again.run.id, 1]]
+
+
+async def test_a_create_refused_by_a_full_redis_is_not_created(
+    tmp_path: Path, registry: Registry, clock: ManualClock
+) -> None:
+    with embedded_redis(tmp_path / "redis") as url:
+        # Given a Redis out of memory (it refuses writes: maxmemory-policy noeviction)
+        settings = PoolSettings(redis_url=url, key_prefix="apoom:")
+        client = PoolClient.from_settings(settings, registry, clock)
+        with redis.Redis.from_url(url) as admin:
+            admin.config_set("maxmemory", 1)
+            # When a run is created, the answer is "not created" (503), not an error
+            with pytest.raises(StoreUnavailableError, match="cannot write"):
+                await client.create_run("debug:log", request())
+            # Then nothing was recorded
+            admin.config_set("maxmemory", 0)
+            assert admin.keys("apoom:*") == []
+        await client.close()

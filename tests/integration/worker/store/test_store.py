@@ -109,7 +109,8 @@ def test_a_run_given_up_is_refused_when_its_create_arrives_late(
 ) -> None:
     # Given the API gave a run id up (its create's reply was lost and Redis had no run)
     run = new_run()
-    assert store.run(store.writes.resolve(run.id)) == "aborted"
+    resolve = store.writes.resolve(run, fingerprint="fp", key_digest=None)
+    assert store.run(resolve).outcome == "aborted"
     # When the create arrives after all
     late = create(run)
     # Then nothing is written: no run, no message
@@ -121,8 +122,22 @@ def test_a_run_given_up_is_refused_when_its_create_arrives_late(
 def test_resolving_a_create_that_was_carried_out_finds_it(store: RunStore, new_run, create) -> None:
     run = new_run()
     create(run)
-    assert store.run(store.writes.resolve(run.id)) == "committed"
+    resolved = store.run(store.writes.resolve(run, fingerprint="fp", key_digest=None))
+    assert (resolved.outcome, resolved.created) == ("exists", True)
     assert not store.redis.exists(store.keys.aborted(run.id))
+
+
+def test_resolving_a_create_that_met_its_key_finds_the_run_the_key_names(
+    store: RunStore, new_run, create
+) -> None:
+    # Given a run holding key k, and a second create with key k whose reply was lost
+    first, second = new_run(), new_run()
+    create(first, key="k", fingerprint="fp1")
+    # When the second create's doubt is settled
+    resolved = store.run(store.writes.resolve(second, fingerprint="fp1", key_digest="k"))
+    # Then it is a replay of the first run, and the second run id is given up
+    assert (resolved.outcome, resolved.run_id) == ("replay", first.id)
+    assert store.redis.exists(store.keys.aborted(second.id))
 
 
 def test_same_key_returns_the_first_run(store: RunStore, new_run, create, broker: Broker) -> None:
@@ -369,3 +384,17 @@ def test_a_message_is_read_back_by_its_queue_key(store: RunStore, new_run, creat
     run = new_run()
     create(run)
     assert store.redis.llen(store.keys.queue("default")) == 1
+
+
+def test_expiring_a_run_none_of_whose_limits_passed_changes_nothing(
+    store: RunStore, clock: ManualClock, new_run, create
+) -> None:
+    # Given an open run whose queue deadline is a minute away (the sweep saw an older one)
+    run = new_run(queue_deadline_at=store.now() + timedelta(seconds=60))
+    create(run)
+    error = ErrorInfo(name="QueueTimeoutError", message="late")
+    # When it is expired before that, it is not; after it, it is
+    assert store.expire(run.id, "default", error) == "not-due"
+    assert store.get(run.id).status == RunStatus.OPEN
+    clock.advance(61)
+    assert store.expire(run.id, "default", error) == "expired"
