@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from actionpool.api.app import create_app
-from actionpool.api.settings import ApiSettings
 from actionpool.worker.settings import PoolSettings
 from tests.integration.conftest import Broker
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-async def http(settings: PoolSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(ApiSettings(**settings.model_dump()))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://pool") as client:
-            yield client
 
 
 async def test_fifty_simultaneous_posts_with_one_key_make_one_run(

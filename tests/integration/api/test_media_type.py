@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-
-from actionpool.api.app import create_app
-from actionpool.api.settings import ApiSettings
-from actionpool.worker.settings import PoolSettings
 
 pytestmark = pytest.mark.anyio
 
 BODY = b'{"input": {"message": "x"}}'
-
-
-@pytest.fixture
-async def http(settings: PoolSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(ApiSettings(**settings.model_dump()))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://pool") as client:
-            yield client
 
 
 @pytest.mark.parametrize(
