@@ -1,6 +1,7 @@
 """HTTP load generator: keep-alive HTTP/1.1 over raw asyncio streams (uvloop when present).
 
-Runs in its own process (`python -m bench.loadgen ...`) and prints one JSON object.
+Runs in its own process (`python -m bench.loadgen ...`) and writes one JSON object (to
+`--out`, or stdout).
 Two modes, both against loopback only:
 
 - closed loop: `--concurrency` connections each send the next request as soon as the previous
@@ -18,6 +19,7 @@ import asyncio
 import dataclasses
 import json
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 MAX_DURATION_S = 300.0
@@ -143,6 +145,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=MAX_DURATION_S)
     parser.add_argument("--requests", type=int, default=MAX_REQUESTS)
     parser.add_argument("--rate", type=float, default=0.0, help="open loop at this rate")
+    parser.add_argument("--out", default="", help="write the answer here, not to stdout")
     args = parser.parse_args(argv)
     args.duration = min(args.duration, MAX_DURATION_S)
     args.requests = min(args.requests, MAX_REQUESTS)
@@ -170,9 +173,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         import uvloop
 
-        print(json.dumps(uvloop.run(generate(args))))
+        results = uvloop.run(generate(args))
     except ImportError:
-        print(json.dumps(asyncio.run(generate(args))))
+        results = asyncio.run(generate(args))
+    if args.out:  # a file: a large answer through a pipe came back cut, now and then
+        Path(args.out).write_text(json.dumps(results))
+    else:
+        print(json.dumps(results))
 
 
 if __name__ == "__main__":

@@ -96,9 +96,10 @@ class Part:
 
     def load(self, *args: str) -> dict[str, Any]:
         """Run the load generator against this part's API; its JSON answer."""
-        argv = [PYTHON, "-m", "bench.loadgen", self.url, *args]
-        done = subprocess.run(argv, capture_output=True, check=True, text=True, timeout=400)
-        result: dict[str, Any] = json.loads(done.stdout)
+        out = self.config.out_dir / f"{self.name}-load-{uuid.uuid4().hex[:6]}.json"
+        argv = [PYTHON, "-m", "bench.loadgen", self.url, *args, f"--out={out}"]
+        subprocess.run(argv, capture_output=True, check=True, text=True, timeout=400)
+        result: dict[str, Any] = json.loads(out.read_text())
         bad = {code: n for code, n in result["statuses"].items() if code != "202"}
         if bad:
             raise RuntimeError(f"{self.name}: answers other than 202: {bad}")
