@@ -35,7 +35,7 @@ from actionpool.worker.broker.envelope import Envelopes
 from actionpool.worker.clock import SYSTEM_CLOCK, Clock, after, whole_ms
 from actionpool.worker.eventstream import follow
 from actionpool.worker.execution.dispatch import Dispatcher
-from actionpool.worker.execution.policy import TimeLimits, time_limits_of
+from actionpool.worker.execution.policy import time_limits_of
 from actionpool.worker.intake.idempotency import derive_key, digest, fingerprint
 from actionpool.worker.intake.payload import validate_input
 from actionpool.worker.settings import PoolSettings
@@ -47,7 +47,6 @@ from actionpool.worker.store.records import (
     RunContext,
     RunEvent,
     RunStatus,
-    Timestamp,
 )
 from actionpool.worker.store.replies import Created
 from actionpool.worker.telemetry import spans
@@ -64,8 +63,6 @@ __all__ = [
     "RunEvent",
     "RunRequest",
     "RunStatus",
-    "TimeLimits",
-    "Timestamp",
     "time_limits_of",
     "whole_ms",
 ]
@@ -195,12 +192,15 @@ class PoolClient:
         queue = await self.store.run(self.reads.run_field(run_id, "queue"))
         if queue is None:
             raise RunNotFoundError(f"No run with id {run_id!r}")
-        outcome = await self.store.commit(self.writes.cancel(run_id, queue, self.store.now()))
-        if outcome == "missing":
+        done = await self.store.commit(self.writes.cancel(run_id, queue, self.store.now()))
+        if done.run is None:
             raise RunNotFoundError(f"No run with id {run_id!r}")
-        if outcome not in ("cancelled", "requested"):
-            raise RunAlreadyEndedError(f"run {run_id} already ended {outcome}: nothing to cancel")
-        return await self.get_run(run_id)
+        if done.outcome not in ("cancelled", "requested"):
+            raise RunAlreadyEndedError(
+                f"run {run_id} already ended {done.outcome}: nothing to cancel"
+            )
+        trace.get_current_span().set_attributes(spans.run_attributes(done.run))
+        return done.run  # as the cancel left it: no second read that could fail after it
 
     async def get_run(self, run_id: str) -> Run:
         run = await self.store.get(check_run_id(run_id))

@@ -79,6 +79,21 @@ class Claim:
 
 
 @dataclasses.dataclass(frozen=True)
+class Cancellation:
+    """What `cancel` did, and the run as it left it (None when there is no such run)."""
+
+    outcome: CancelOutcome
+    run: Run | None
+
+    @classmethod
+    def of(cls, reply: list[Any]) -> Cancellation:
+        outcome, flat_fields, flat_attempts = reply
+        fields = pairs(flat_fields)
+        run = decode_run(fields, pairs(flat_attempts)) if fields else None
+        return cls(literal(outcome, CancelOutcome), run)
+
+
+@dataclasses.dataclass(frozen=True)
 class Renewal:
     held: bool
     """False once another attempt holds the run, the run ended, or the lease expired."""

@@ -106,7 +106,7 @@ class RunStore:
         return self.run(self.reads.cancel_requested(run_id))
 
     def cancel(self, run_id: str, queue: str) -> CancelOutcome:
-        return self.run(self.writes.cancel(run_id, queue, self.now()))
+        return self.run(self.writes.cancel(run_id, queue, self.now())).outcome
 
     def expire(self, run_id: str, queue: str, error: ErrorInfo) -> ExpireOutcome:
         return self.run(self.writes.expire(run_id, queue, error, self.now()))

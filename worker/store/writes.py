@@ -26,7 +26,7 @@ from actionpool.worker.store.records import (
     encode_run,
 )
 from actionpool.worker.store.replies import (
-    CancelOutcome,
+    Cancellation,
     Claim,
     Created,
     ExpireOutcome,
@@ -233,7 +233,7 @@ class Writes:
             decode=bool,
         )
 
-    def cancel(self, run_id: str, queue: str, now: datetime) -> ScriptCall[CancelOutcome]:
+    def cancel(self, run_id: str, queue: str, now: datetime) -> ScriptCall[Cancellation]:
         return ScriptCall(
             "cancel",
             keys=self._open_run_keys(run_id, queue, RunStatus.CANCELLED),
@@ -245,7 +245,7 @@ class Writes:
                 json.dumps(CANCELLED_BEFORE_START),
                 json.dumps({"message": "Cancellation requested", "level": "warning"}),
             ],
-            decode=lambda reply: literal(reply, CancelOutcome),
+            decode=Cancellation.of,
         )
 
     def expire(

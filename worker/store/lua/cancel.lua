@@ -5,17 +5,22 @@
 local k = open_run_keys()
 local run_id, now_iso, events_cap, retention_s = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local cancelled_body, requested_body = ARGV[5], ARGV[6]
--- Returns 'cancelled', 'requested', 'missing', or the status of a run that already ended.
+-- Returns {outcome, run hash fields (flat), attempts (flat)}, the run as the cancel left it
+-- (so the caller need not read it again); outcome: 'cancelled', 'requested', 'missing', or
+-- the status of a run that already ended.
+local function answer(outcome)
+  return {outcome, redis.call('HGETALL', k.run), redis.call('HGETALL', k.attempts)}
+end
 local status = redis.call('HGET', k.run, 'status')
-if not status then return 'missing' end
+if not status then return answer('missing') end
 if status == 'processing' then
   if not redis.call('HGET', k.run, 'cancelRequestedAt') then
     redis.call('HSET', k.run, 'cancelRequestedAt', now_iso)
     emit(k.events, k.seq, 'log', requested_body, now_iso, events_cap)
   end
-  return 'requested'
+  return answer('requested')
 end
-if status ~= 'open' then return status end
+if status ~= 'open' then return answer(status) end
 end_open(k, run_id, 'cancelled', 'cancelled', cancelled_body, now_iso, events_cap, retention_s,
   {'cancelRequestedAt', now_iso})
-return 'cancelled'
+return answer('cancelled')
