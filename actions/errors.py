@@ -147,6 +147,24 @@ class UnsupportedMediaTypeError(RequestError):
     """Raised when a request body comes with a Content-Type that is not JSON."""
 
 
+class NotAuthenticatedError(RequestError):
+    """Raised when a request carries no credential, or one that is not valid (unknown static
+    token; a Backstage token with a bad signature, expired, for another audience)."""
+
+
+class NotAllowedError(RequestError):
+    """Raised when a valid credential may not do what the request asks (a scope it lacks, an
+    owner it may not act for)."""
+
+
+class RateLimitedError(RequestError):
+    """Raised when a credential starts runs faster than its configured rate."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class RunNotFoundError(RequestError):
     """Raised when no run has the requested id."""
 

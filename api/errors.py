@@ -22,7 +22,10 @@ from actionpool.actions.errors import (
     IdempotencyKeyReusedError,
     InputValidationError,
     MalformedRequestError,
+    NotAllowedError,
+    NotAuthenticatedError,
     PayloadTooLargeError,
+    RateLimitedError,
     RegistryError,
     RequestError,
     RunAlreadyEndedError,
@@ -37,6 +40,8 @@ log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: dict[type[BaseException], int] = {
     MalformedRequestError: 400,
+    NotAuthenticatedError: 401,
+    NotAllowedError: 403,
     UnknownActionError: 404,
     RunNotFoundError: 404,
     PayloadTooLargeError: 413,
@@ -46,6 +51,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     IdempotencyKeyReusedError: 422,
     RunAlreadyEndedError: 409,
     RunEndedUnsuccessfullyError: 424,
+    RateLimitedError: 429,
     RequestError: 400,
     StoreUnavailableError: 503,
     CommitUnknownError: 504,
@@ -79,7 +85,9 @@ def error_response(method: str, url: str, error: ActionPoolError) -> JSONRespons
     if isinstance(error, RunEndedUnsuccessfullyError):
         body["run"] = error.run
         headers["Location"] = f"/v1/runs/{error.run['id']}"
-    if isinstance(error, (StoreUnavailableError, CommitUnknownError)):
+    if isinstance(error, NotAuthenticatedError):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, (StoreUnavailableError, CommitUnknownError, RateLimitedError)):
         headers["Retry-After"] = str(error.retry_after_s)
     return JSONResponse(body, status_code=status, headers=headers)
 

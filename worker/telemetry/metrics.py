@@ -41,6 +41,10 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "runs_retried": ("Attempts that failed and were scheduled again", RUN_LABELS),
     "leases_recovered": ("Attempts recovered by the sweep after their lease expired", ("action",)),
     "idempotent_replays": ("Requests answered with the run their key already named", ("action",)),
+    "authz_decisions": (
+        "Authorization decisions of the API (docs/security.md, audit trail)",
+        ("decision", "reason", "scope"),
+    ),
 }
 """Counter (without `_total`) -> help text and label names, in the scripts' label order."""
 
