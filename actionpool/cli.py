@@ -1,4 +1,4 @@
-"""The `actionpool` command: api, worker, dev, actions."""
+"""The `actionpool` command: api, worker, dev, actions, token."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from rich.table import Table
 
 from actionpool.actions.errors import ActionPoolError, StoreMisconfiguredError
 from actionpool.actions.registry import Registry, build_registry
+from actionpool.api.identity.authenticator import AuthConfigurationError, Authenticator
+from actionpool.api.identity.principal import Scope
+from actionpool.api.identity.settings import StaticTokenConfig
+from actionpool.api.identity.statictoken import hash_token, new_token
 from actionpool.api.settings import ApiSettings
 from actionpool.worker.execution.policy import time_limits_of
 from actionpool.worker.settings import TelemetrySettings
@@ -59,19 +63,33 @@ def check_redis(settings: ApiSettings) -> None:
         raise typer.Exit(2) from None
 
 
+def check_identity(settings: ApiSettings) -> None:
+    """Refuse to start without any credential unless authentication is disabled explicitly."""
+    try:
+        Authenticator(settings)
+    except AuthConfigurationError as exc:
+        typer.echo(f"refusing to start: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 @cli.command()
 def api() -> None:
     """Serve the HTTP API (uvicorn)."""
     settings = load_settings()
     load_registry(settings)  # refuse to start on a bad override, with the reason
     load_telemetry()
+    check_identity(settings)
     check_redis(settings)
     serve("actionpool.api.app:app_from_env", settings)
 
 
 def serve(factory: str, settings: ApiSettings) -> None:
     """uvicorn with the pool's server settings, for an app factory given by import path;
-    each process logs as `configure_logging` says (uvicorn's own logging config is off)."""
+    each process logs as `configure_logging` says (uvicorn's own logging config is off).
+    The HTTP protocol is uvicorn's with the pool's limits and error bodies
+    (`api.protocol`); no WebSocket: an upgrade request is an ordinary request."""
+    from actionpool.api.protocol import PROTOCOL  # the API's modules, for the API only
+
     configure_logging(settings.log_level, settings.log_format)
     uvicorn.run(
         factory,
@@ -81,6 +99,9 @@ def serve(factory: str, settings: ApiSettings) -> None:
         workers=settings.api_workers,
         log_config=None,
         access_log=False,
+        http=PROTOCOL,
+        ws="none",
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )
 
 
@@ -129,6 +150,30 @@ def list_actions() -> None:
     console.print(table)
     for error in registry.plugin_errors:
         console.print(f"[red]plugin not loaded:[/red] {error}")
+
+
+@cli.command()
+def token(
+    subject: str = typer.Option(..., help="Who holds the token (shown in the audit trail)"),
+    scope: list[Scope] = typer.Option(  # noqa: B008 - typer's way
+        [Scope.RUNS_CREATE, Scope.RUNS_READ], help="A scope it grants (repeat for more)"
+    ),
+    owner: list[str] = typer.Option(  # noqa: B008 - typer's way
+        ..., help="An owner it acts for, e.g. group:default/payments, or * (repeat for more)"
+    ),
+) -> None:
+    """Make a static token: prints the token (give it to its holder) and the entry to add to
+    ACTIONPOOL_STATIC_TOKENS (the pool keeps only its SHA-256)."""
+    secret = new_token()
+    try:
+        entry = StaticTokenConfig(
+            subject=subject, sha256=hash_token(secret), scopes=scope, owners=owner
+        )
+    except ValidationError as exc:
+        typer.echo(f"invalid token: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"token: {secret}")
+    typer.echo(f"ACTIONPOOL_STATIC_TOKENS entry: {entry.model_dump_json()}")
 
 
 def main() -> None:

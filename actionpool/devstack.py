@@ -1,6 +1,8 @@
 """`actionpool dev`: an embedded Redis (when no URL is set), the API and one worker.
 
-Ctrl-C (or SIGTERM) stops the API, then the worker (warm shutdown), then Redis.
+The children get development credentials (`devcredentials`) unless the environment sets its
+own. Ctrl-C (or SIGTERM) stops the API, then the worker
+(warm shutdown), then Redis.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import redis
+
+from actionpool.devcredentials import with_dev_credentials
 
 STOP_GRACE_S = 15.0
 
@@ -98,6 +102,7 @@ def run_dev(env: dict[str, str], data_dir: Path | None) -> int:
         if data_dir is not None:
             env = {**env, "ACTIONPOOL_REDIS_URL": stack.enter_context(embedded_redis(data_dir))}
             print(f"embedded Redis at {env['ACTIONPOOL_REDIS_URL']} (data in {data_dir}/)")
+        env = with_dev_credentials(env, data_dir)
         processes = {name: _spawn(name, env) for name in ("api", "worker")}
         stopping = False
 

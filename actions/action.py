@@ -16,13 +16,21 @@ from actionpool.actions.errors import NonRetryableActionError, OutputValidationE
 InputT = TypeVar("InputT", bound=BaseModel)
 OutputT = TypeVar("OutputT", bound=BaseModel)
 
-ACTION_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*(:[a-z0-9][a-z0-9-]*)+$")
+MAX_ACTION_ID_LENGTH = 128
+ACTION_ID_PATTERN = re.compile(r"^[a-z0-9][A-Za-z0-9._-]*(:[a-z0-9][A-Za-z0-9._-]*)+$")
+"""Backstage style, `namespace:name` with more `:` parts allowed: each part starts with a
+lower-case letter or digit, then letters (camelCase, as in Backstage's own
+`gitlab:projectAccessToken:create`), digits, `.`, `_` and `-`."""
 DEFAULT_QUEUE = "default"
 DEFAULT_TIMEOUT_S = 600.0
 OVERRIDABLE = frozenset(
     {"timeout_s", "soft_timeout_s", "queue_timeout_s", "deadline_s", "queue", "supports_dry_run"}
 )
 """Action fields an operator may override (besides every RetryPolicy field)."""
+
+
+def is_action_id(text: str) -> bool:
+    return len(text) <= MAX_ACTION_ID_LENGTH and ACTION_ID_PATTERN.fullmatch(text) is not None
 
 
 class RetryPolicy(BaseModel):
@@ -70,8 +78,11 @@ class Action(Generic[InputT, OutputT]):
     supports_dry_run: bool = False
 
     def __post_init__(self) -> None:
-        if not ACTION_ID_PATTERN.match(self.id):
-            raise ValueError(f"action id {self.id!r} is not Backstage style 'namespace:name'")
+        if not is_action_id(self.id):
+            raise ValueError(
+                f"action id {self.id[: MAX_ACTION_ID_LENGTH + 1]!r} is not Backstage style "
+                f"'namespace:name' of at most {MAX_ACTION_ID_LENGTH} characters"
+            )
         if self.timeout_s <= 0:
             raise ValueError(f"{self.id}: timeout_s must be positive")
         if self.soft_timeout_s is not None and not 0 < self.soft_timeout_s <= self.timeout_s:

@@ -66,8 +66,9 @@ class ActionContext:
     """Everything an action may use besides its input.
 
     `logger` lines become the run's `log` events; `workspace` is private to this attempt and
-    removed after it; `secrets` never appear in the run resource; `cancelled` is set when the
-    run is cancelled and the action should stop.
+    removed after it; `secrets` are masked (`***`) in whatever the run shows, its log lines,
+    output and error included (never checkpoint them: checkpoints are kept as they are);
+    `cancelled` is set when the run is cancelled and the action should stop.
     """
 
     run_id: str

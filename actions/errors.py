@@ -6,7 +6,8 @@
     │   ├── NonRetryableActionError    a permanent failure; the run fails at once
     │   │   ├── OutputValidationError  the action returned output that violates its output model
     │   │   ├── QueueTimeoutError      the run waited on its queue longer than queue_timeout_s
-    │   │   └── DeadlineExceededError  the run passed its total deadline (deadline_s)
+    │   │   ├── DeadlineExceededError  the run passed its total deadline (deadline_s)
+    │   │   └── SecretsUnreadableError the run's secrets cannot be opened (key dropped, expired)
     │   ├── ActionTimeoutError         an attempt passed its soft or hard time limit
     │   ├── ActionCancelledError       the action stopped because its run was cancelled (final)
     │   ├── WorkerLostError            the process running the attempt died (killed, OOM)
@@ -23,11 +24,19 @@
     │   ├── IdempotencyKeyReusedError  an idempotency key came back with a different payload
     │   ├── PayloadTooLargeError       the body is larger than the configured limit
     │   ├── UnsupportedMediaTypeError  a body was sent as something other than JSON
+    │   ├── RequestTimeoutError        the request's headers or body did not arrive in time (408)
+    │   ├── UriTooLongError            the request's target is longer than the limit (414)
+    │   ├── RequestHeaderFieldsTooLargeError  its headers are larger than the limit (431)
+    │   ├── AuthenticationError        no credential, or one that is not valid (401)
+    │   ├── NotAllowedError            a valid credential may not do this (403)
+    │   ├── RateLimitedError           the credential starts runs faster than its rate (429)
     │   ├── RunNotFoundError           no run has the requested id
     │   └── RunAlreadyEndedError       cancel was asked of a run that already completed or failed
     ├── RunEndedUnsuccessfullyError    a waited-for run ended failed or cancelled
     ├── StoreUnavailableError          Redis cannot be reached or cannot write: nothing was done
     │   └── StoreMisconfiguredError    Redis may evict keys (maxmemory-policy is not noeviction)
+    │       └── SecretsKeyError        no usable ACTIONPOOL_SECRETS_KEYS (refused at start)
+    ├── IdentityUnavailableError       Backstage's public keys cannot be fetched: nothing was done
     └── CommitUnknownError             Redis stopped answering after a change was sent to it:
                                        done or not, nobody knows; a retry with the same
                                        idempotency key is safe
@@ -91,6 +100,12 @@ class WorkerLostError(ActionError):
     """Recorded when the process running an attempt died without reporting back."""
 
 
+class SecretsUnreadableError(NonRetryableActionError):
+    """Recorded when a run's secrets cannot be read back: none of the configured keys opens
+    them (the key they were sealed with was dropped while the run could still execute), or
+    they expired before an attempt started. The run fails without running its action."""
+
+
 class LeaseLostError(ActionError):
     """Raised inside an attempt whose lease passed to a newer attempt: it must stop."""
 
@@ -147,7 +162,19 @@ class UnsupportedMediaTypeError(RequestError):
     """Raised when a request body comes with a Content-Type that is not JSON."""
 
 
-class NotAuthenticatedError(RequestError):
+class RequestTimeoutError(RequestError):
+    """Raised when a request's headers or body did not arrive in time."""
+
+
+class UriTooLongError(RequestError):
+    """Raised when a request's target (path and query) is longer than the limit."""
+
+
+class RequestHeaderFieldsTooLargeError(RequestError):
+    """Raised when a request's headers are larger than the limit."""
+
+
+class AuthenticationError(RequestError):
     """Raised when a request carries no credential, or one that is not valid (unknown static
     token; a Backstage token with a bad signature, expired, for another audience)."""
 
@@ -160,7 +187,7 @@ class NotAllowedError(RequestError):
 class RateLimitedError(RequestError):
     """Raised when a credential starts runs faster than its configured rate."""
 
-    def __init__(self, message: str, retry_after_s: int) -> None:
+    def __init__(self, message: str, retry_after_s: int = 1) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
 
@@ -196,6 +223,18 @@ class StoreUnavailableError(ActionPoolError):
 class StoreMisconfiguredError(StoreUnavailableError):
     """Raised when Redis may evict keys (its maxmemory-policy is not `noeviction`): runs
     would vanish without a trace."""
+
+
+class IdentityUnavailableError(ActionPoolError):
+    """Raised when a Backstage token cannot be checked because Backstage's public keys cannot
+    be fetched; nothing was done."""
+
+    retry_after_s = 5
+
+
+class SecretsKeyError(StoreMisconfiguredError):
+    """Raised at start when `ACTIONPOOL_SECRETS_KEYS` holds no key, or one that is not a Fernet
+    key: the run store cannot keep secrets encrypted."""
 
 
 class CommitUnknownError(ActionPoolError):

@@ -1,8 +1,9 @@
-"""`Redactor`: keeps a run's secret values out of its log events and error messages."""
+"""`Redactor`: keeps a run's secret values out of its log events, error messages and output."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 MASK = "***"
 MIN_SECRET_LENGTH = 4
@@ -18,3 +19,16 @@ class Redactor:
         for value in self._values:
             text = text.replace(value, MASK)
         return text
+
+    def redact_json(self, value: Any) -> Any:
+        """A JSON value (an action's output) with every string in it masked, object keys
+        included; numbers, booleans and null as they are."""
+        if not self._values:
+            return value
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {self.redact(str(k)): self.redact_json(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact_json(item) for item in value]
+        return value

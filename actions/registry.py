@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from actionpool.actions.action import Action
+from actionpool.actions.action import MAX_ACTION_ID_LENGTH, Action, is_action_id
 from actionpool.actions.errors import (
     DuplicateActionError,
     InvalidOverrideError,
@@ -37,10 +37,10 @@ class Registry:
         self._actions[item.id] = item
 
     def get(self, action_id: str) -> AnyAction:
-        try:
-            return self._actions[action_id]
-        except KeyError:
-            raise UnknownActionError(f"No action with id {action_id!r} is registered") from None
+        found = self._actions.get(action_id) if is_action_id(action_id) else None
+        if found is None:
+            raise UnknownActionError(f"No action with id {shown(action_id)} is registered")
+        return found
 
     def __iter__(self) -> Iterator[AnyAction]:
         return iter(sorted(self._actions.values(), key=lambda a: a.id))
@@ -71,6 +71,14 @@ class Registry:
                 self._actions[action_id] = self.get(action_id).with_overrides(**changes)
             except (TypeError, ValueError) as exc:
                 raise InvalidOverrideError(f"override of {action_id}: {exc}") from exc
+
+
+def shown(action_id: str) -> str:
+    """An id as an error message quotes it: cut after the longest valid id (a URL may carry
+    any text, 100 KB of it too)."""
+    if len(action_id) <= MAX_ACTION_ID_LENGTH:
+        return repr(action_id)
+    return f"{action_id[:MAX_ACTION_ID_LENGTH]!r}… ({len(action_id)} characters)"
 
 
 def _actions_in(loaded: object) -> list[AnyAction]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,8 +12,12 @@ from fastapi import FastAPI
 
 from actionpool.actions.registry import Registry, build_registry
 from actionpool.api.errors import install_error_handlers
-from actionpool.api.limits import BodyLimitMiddleware
-from actionpool.api.routes import actions, health, metrics, runs, stats
+from actionpool.api.identity.audit import Audit
+from actionpool.api.identity.authenticator import Authenticator
+from actionpool.api.limits import BodyLimitMiddleware, JsonLimits
+from actionpool.api.openapi import install_openapi
+from actionpool.api.ratelimit import RateLimiter
+from actionpool.api.routes import actions, docs, health, metrics, runs, stats
 from actionpool.api.settings import ApiSettings
 from actionpool.api.tracing import trace_requests
 from actionpool.worker.client import PoolClient
@@ -28,15 +34,27 @@ def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastA
     for error in registry.plugin_errors:
         log.error("plugin not loaded: %s", error)
 
+    authenticator = Authenticator(settings)  # refuses a start with no credential configured
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = PoolClient.from_settings(settings, registry)
         app.state.client = client
+        app.state.audit = audit = Audit(client)
+        flusher = asyncio.create_task(audit.flush_every_second())
+        app.state.rate_limiter = RateLimiter.from_settings(
+            settings, key_prefix=client.store.keys.rate_limit
+        )
         try:
             await client.check_at_start()  # refuses a Redis that may evict keys
             yield
         finally:
+            flusher.cancel()
+            with contextlib.suppress(Exception):
+                await audit.flush()
             await client.close()
+            await app.state.rate_limiter.close()
+            await authenticator.close()
             shutdown_tracing()
 
     app = FastAPI(
@@ -44,14 +62,31 @@ def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastA
         version="1",
         description="Runs Backstage scaffolder actions out of process.",
         lifespan=lifespan,
+        openapi_url=None,  # served by api.routes.docs, behind authentication
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
+    app.state.authenticator = authenticator
     install_error_handlers(app)
     trace_requests(app)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
-    routers = (actions.router, runs.router, stats.router, health.router, metrics.router)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        json_limits=JsonLimits.of(settings),
+        body_timeout_s=settings.body_timeout_s,
+    )
+    routers = (
+        actions.router,
+        runs.router,
+        stats.router,
+        health.router,
+        metrics.router,
+        docs.router,
+    )
     for router in routers:
         app.include_router(router)
+    install_openapi(app, registry)
     return app
 
 

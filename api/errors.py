@@ -17,34 +17,40 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from actionpool.actions.errors import (
     ActionPoolError,
+    AuthenticationError,
     CommitUnknownError,
     DryRunNotSupportedError,
     IdempotencyKeyReusedError,
+    IdentityUnavailableError,
     InputValidationError,
     MalformedRequestError,
     NotAllowedError,
-    NotAuthenticatedError,
     PayloadTooLargeError,
     RateLimitedError,
     RegistryError,
     RequestError,
+    RequestHeaderFieldsTooLargeError,
+    RequestTimeoutError,
     RunAlreadyEndedError,
     RunEndedUnsuccessfullyError,
     RunNotFoundError,
     StoreUnavailableError,
     UnknownActionError,
     UnsupportedMediaTypeError,
+    UriTooLongError,
 )
 
 log = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: dict[type[BaseException], int] = {
     MalformedRequestError: 400,
-    NotAuthenticatedError: 401,
+    AuthenticationError: 401,
     NotAllowedError: 403,
     UnknownActionError: 404,
     RunNotFoundError: 404,
+    RequestTimeoutError: 408,
     PayloadTooLargeError: 413,
+    UriTooLongError: 414,
     UnsupportedMediaTypeError: 415,
     InputValidationError: 422,
     DryRunNotSupportedError: 422,
@@ -52,8 +58,10 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     RunAlreadyEndedError: 409,
     RunEndedUnsuccessfullyError: 424,
     RateLimitedError: 429,
+    RequestHeaderFieldsTooLargeError: 431,
     RequestError: 400,
     StoreUnavailableError: 503,
+    IdentityUnavailableError: 503,
     CommitUnknownError: 504,
     RegistryError: 500,
     ActionPoolError: 500,
@@ -85,9 +93,12 @@ def error_response(method: str, url: str, error: ActionPoolError) -> JSONRespons
     if isinstance(error, RunEndedUnsuccessfullyError):
         body["run"] = error.run
         headers["Location"] = f"/v1/runs/{error.run['id']}"
-    if isinstance(error, NotAuthenticatedError):
+    if isinstance(error, AuthenticationError):
         headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(error, (StoreUnavailableError, CommitUnknownError, RateLimitedError)):
+    if isinstance(
+        error,
+        (StoreUnavailableError, CommitUnknownError, RateLimitedError, IdentityUnavailableError),
+    ):
         headers["Retry-After"] = str(error.retry_after_s)
     return JSONResponse(body, status_code=status, headers=headers)
 

@@ -15,6 +15,16 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
+class BackstageUser(ApiModel):
+    """Backstage's `${{ user }}`: the user who started the task. Its entity's groups count as
+    the caller's teams only when a verified user token names this same user."""
+
+    ref: str | None = Field(default=None, max_length=512)
+    entity: dict[str, Any] | None = Field(
+        default=None, description="`${{ user.entity }}`: the user's catalog entity"
+    )
+
+
 class CreateRunBody(ApiModel):
     """`POST /v1/actions/{actionId}/runs`: everything travels in the body (the proxy drops
     custom headers)."""
@@ -30,6 +40,7 @@ class CreateRunBody(ApiModel):
         default_factory=dict, description="Given to the action, never shown in the run"
     )
     dry_run: bool = False
+    user: BackstageUser | None = None
 
 
 class ActionSchemas(ApiModel):
@@ -131,8 +142,18 @@ REPLAYED = {
         "schema": {"type": "string", "enum": ["true"]},
     }
 }
-ERROR_HEADERS: dict[int, dict[str, Any]] = {424: LOCATION, 503: RETRY_AFTER, 504: RETRY_AFTER}
+WWW_AUTHENTICATE = {"WWW-Authenticate": {"description": "`Bearer`", "schema": {"type": "string"}}}
+ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: WWW_AUTHENTICATE,
+    424: LOCATION,
+    429: RETRY_AFTER,
+    503: RETRY_AFTER,
+    504: RETRY_AFTER,
+}
 ERROR_DESCRIPTIONS = {
+    401: "No valid credential: a static token or a Backstage plugin token (docs/security.md)",
+    403: "The credential may not do this: a scope it lacks, an owner it may not act for",
+    429: "This credential starts runs faster than its rate limit",
     503: "Not done: Redis cannot be reached or cannot write (a run asked for will never run)",
     504: "Not known: Redis stopped answering after the change was sent (retry with the same "
     "idempotency key)",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from starlette.types import Message
 
@@ -26,7 +27,8 @@ from actionpool.worker.client import PoolClient, RunRequest
 from actionpool.worker.execution.main import create_worker_app
 from actionpool.worker.store.records import RunContext
 from bench.bare_api import create_bare_app
-from bench.parts import ACTION, PATH
+from bench.loadgen import BENCH_TOKEN
+from bench.parts import ACTION, BENCH_CREDENTIAL, PATH
 from bench.plain import create_plain_app
 from bench.procs import delete_prefix
 
@@ -96,6 +98,7 @@ def product_shares(fn: Callable[[], object], calls: int, top: int = 20) -> list[
 
 def _scope() -> dict[str, Any]:
     headers = [(b"host", b"bench"), (b"content-type", b"application/json")]
+    headers.append((b"authorization", f"Bearer {BENCH_TOKEN}".encode()))
     headers.append((b"content-length", str(len(BODY)).encode()))
     return {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
@@ -136,7 +139,14 @@ async def _route_us(app: FastAPI, calls: int) -> float:
 
 def breakdown(redis_url: str, workspace: Path, calls: int = 2000) -> Breakdown:
     prefix = f"actionpool-bench:{uuid.uuid4().hex[:8]}:breakdown:"
-    settings = ApiSettings(redis_url=redis_url, key_prefix=prefix, workspace_root=workspace)
+    settings = ApiSettings(
+        redis_url=redis_url,
+        key_prefix=prefix,
+        workspace_root=workspace,
+        secrets_keys=[Fernet.generate_key().decode()],
+        static_tokens=[BENCH_CREDENTIAL],
+        rate_limit_create="10000000/minute",
+    )
     try:
         return _measure(settings, calls)
     finally:

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+BENCH_TOKEN = "apt_bench-load-generator"
+"""Sent as `Authorization: Bearer` with every request (the pool's parts accept it)."""
 MAX_DURATION_S = 300.0
 MAX_REQUESTS = 500_000
 
@@ -47,6 +49,7 @@ def build_request(url: str, body: bytes) -> tuple[str, int, bytes]:
         raise SystemExit(f"loopback only, not {parts.hostname}")
     head = (
         f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+        f"Authorization: Bearer {BENCH_TOKEN}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
     )
     return parts.hostname, parts.port or 80, head.encode() + body

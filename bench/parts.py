@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from cryptography.fernet import Fernet
 
+from actionpool.api.identity.statictoken import hash_token
 from actionpool.devstack import free_port
 from bench.cpu import CpuMeter, CpuUse
+from bench.loadgen import BENCH_TOKEN
 from bench.measure import Dist, Drained
 from bench.procs import PYTHON, Group, delete_prefix, group, wait_for_http, wait_for_log
 from bench.profile import Profiler
@@ -57,6 +60,14 @@ class EndToEnd:
     """CPU spent on the loaded batch (sending and draining it)."""
 
 
+BENCH_CREDENTIAL = {
+    "subject": "bench",
+    "sha256": hash_token(BENCH_TOKEN),
+    "scopes": ["admin"],
+    "owners": ["*"],
+}
+
+
 class Part:
     """One side of one comparison: env (own prefix and port), processes, cleanup."""
 
@@ -68,6 +79,7 @@ class Part:
         self.redis = redis.Redis.from_url(config.redis_url)
         self.url = f"http://127.0.0.1:{self.port}{PATH}"
         self.pids: dict[str, int] = {}
+        self.secrets_keys = json.dumps([Fernet.generate_key().decode()])
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ACTIONPOOL_")}
@@ -79,6 +91,9 @@ class Part:
             ACTIONPOOL_WORKER_CONCURRENCY=str(self.config.worker_concurrency),
             ACTIONPOOL_WORKER_NAME=f"{self.name}@bench",
             ACTIONPOOL_WORKSPACE_ROOT=str(self.config.out_dir / "workspaces"),
+            ACTIONPOOL_SECRETS_KEYS=self.secrets_keys,
+            ACTIONPOOL_STATIC_TOKENS=json.dumps([BENCH_CREDENTIAL]),
+            ACTIONPOOL_RATE_LIMIT_CREATE="10000000/minute",  # measured, never reached
         )
         return env
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import redis
+from cryptography.fernet import Fernet
 
 from actionpool.actions.registry import build_registry
 from actionpool.worker.broker.app import create_celery_app
@@ -105,7 +106,9 @@ def sweep_figures(redis_url: str, backlogs: tuple[int, ...] = BACKLOGS) -> list[
     figures = []
     for waiting in backlogs:
         prefix = f"apbench-sweep:{uuid.uuid4().hex[:8]}:"
-        settings = PoolSettings(redis_url=redis_url, key_prefix=prefix)
+        settings = PoolSettings(
+            redis_url=redis_url, key_prefix=prefix, secrets_keys=[Fernet.generate_key().decode()]
+        )
         clock = ShiftedClock()
         store = RunStore.from_settings(settings, clock)
         dispatcher = Dispatcher(Envelopes(create_celery_app(settings)), clock)

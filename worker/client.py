@@ -50,7 +50,7 @@ from actionpool.worker.store.records import (
 )
 from actionpool.worker.store.replies import Created
 from actionpool.worker.telemetry import spans
-from actionpool.worker.telemetry.metrics import read_snapshot, render
+from actionpool.worker.telemetry.metrics import render_pool_metrics
 from actionpool.worker.telemetry.stats import FlowFigures, GroupBy, read_figures
 
 __all__ = [
@@ -142,7 +142,7 @@ class PoolClient:
         action = self.registry.get(action_id)
         normalised = validate_input(action, request.input, dry_run=request.dry_run)
         key = derive_key(request.body_key, request.header_key, request.context)
-        key_digest = digest(key) if key else None
+        key_digest = digest(request.context.owner, key) if key else None
         print_ = fingerprint(action_id, normalised, request.context, request.dry_run)
         run = new_run(action, request, self.store.now())
         attributes = spans.run_attributes(run)
@@ -258,16 +258,23 @@ class PoolClient:
         check_memory(health, allow_eviction=self.allow_eviction)
 
     async def stats(
-        self, group_by: GroupBy, since: datetime, until: datetime, *, max_runs: int
+        self,
+        group_by: GroupBy,
+        since: datetime,
+        until: datetime,
+        *,
+        max_runs: int,
+        owners: frozenset[str] | None = None,
     ) -> FlowFigures:
         """Flow figures per template, owner or action of the runs created in [since, until]
-        (the newest `max_runs` of them)."""
-        return await read_figures(self.store, group_by, since, until, max_runs=max_runs)
+        (the newest `max_runs` of them), of the given owners only (None: every owner)."""
+        return await read_figures(
+            self.store, group_by, since, until, max_runs=max_runs, owners=owners
+        )
 
     async def metrics(self) -> bytes:
         """The pool's metrics in the Prometheus text format (counted pool-wide in Redis)."""
-        snapshot = await read_snapshot(self.store, self.registry.queues())
-        return render(snapshot)
+        return await render_pool_metrics(self.store, self.registry.queues())
 
     async def close(self) -> None:
         with contextlib.suppress(RedisError):  # closing a client of a Redis that is gone

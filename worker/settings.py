@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -74,6 +74,11 @@ class PoolSettings(BaseSettings):
     log_level: str = Field(default="INFO", description="Level of the process logs")
     log_format: Literal["auto", "json", "text"] = Field(
         default="auto", description="Process logs: JSON lines, or text on a terminal (auto)"
+    )
+    secrets_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Fernet keys (a JSON list) that encrypt run secrets in Redis: the first "
+        "encrypts, every one decrypts (rotation: docs/security.md#secrets)",
     )
     action_overrides: dict[str, dict[str, Any]] = Field(
         default_factory=dict,

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Response
 
 from actionpool.actions.errors import StoreUnavailableError
-from actionpool.api.deps import ClientDep, require_json
+from actionpool.api.deps import Caller, ClientDep, Creator, RateLimiterDep, require_json
 from actionpool.api.outcome import FailOnErrorQuery, WaitQuery, answer_create
 from actionpool.api.schemas import (
     ActionView,
@@ -22,8 +22,8 @@ from actionpool.worker.client import RunRequest
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
 
-@router.get("", responses=error_responses(503))
-async def list_actions(client: ClientDep) -> list[ActionView]:
+@router.get("", responses=error_responses(401, 503))
+async def list_actions(client: ClientDep, _: Caller) -> list[ActionView]:
     return [ActionView.of(a) for a in client.actions()]
 
 
@@ -39,7 +39,7 @@ async def list_actions(client: ClientDep) -> list[ActionView]:
             s200="Replayed, or ended within ?wait",
             s202="Committed: it will run",
         ),
-        **error_responses(400, 404, 413, 415, 422, 424, 503, 504),
+        **error_responses(400, 401, 403, 404, 413, 415, 422, 424, 429, 503, 504),
     },
     dependencies=[Depends(require_json)],
 )
@@ -47,14 +47,19 @@ async def create_run(
     actionId: str,  # noqa: N803 - the path parameter's public name
     body: CreateRunBody,
     client: ClientDep,
+    access: Creator,
+    limiter: RateLimiterDep,
     wait: WaitQuery = 0,
     fail_on_error: FailOnErrorQuery = True,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Start a run (202), or find the run that already holds the idempotency key (200)."""
+    user_entity = body.user.entity if body.user else None
+    context = await access.new_run_context(body.context, user_entity)
+    await limiter.hit(access.principal.credential_id)
     request = RunRequest(
         input=body.input,
-        context=body.context,
+        context=context,
         secrets=body.secrets,
         dry_run=body.dry_run,
         body_key=body.idempotency_key,

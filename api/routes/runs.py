@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from actionpool.api.deps import ClientDep, SettingsDep
+from actionpool.api.deps import ClientDep, RunOperator, RunReader, SettingsDep
 from actionpool.api.outcome import FailOnErrorQuery, WaitQuery, raise_if_unsuccessful, run_response
 from actionpool.api.schemas import RunView, error_responses, run_responses
 from actionpool.api.sse import (
@@ -26,16 +26,19 @@ MAX_EVENT_ID = 2**53
 @router.get(
     "/{runId}",
     response_model=RunView,
-    responses={**run_responses(200), **error_responses(404, 422, 424, 503)},
+    responses={**run_responses(200), **error_responses(401, 403, 404, 422, 424, 503)},
 )
 async def get_run(
     runId: str,  # noqa: N803 - the path parameter's public name
     client: ClientDep,
+    access: RunReader,
     wait: WaitQuery = 0,
     fail_on_error: FailOnErrorQuery = True,
 ) -> Response:
     """The run; with `?wait=N`, once it has ended or N seconds have passed."""
-    run = await (client.wait_for_end(runId, wait) if wait > 0 else client.get_run(runId))
+    run = await access.run(client, runId)
+    if wait > 0:
+        run = await client.wait_for_end(runId, wait)
     view = RunView.of(run)
     raise_if_unsuccessful(view, waited=wait > 0, fail_on_error=fail_on_error)
     return run_response(view)
@@ -47,14 +50,16 @@ async def get_run(
     response_model=RunView,
     responses={
         **run_responses(200, 202, s200="Cancelled", s202="Asked to stop: it is processing"),
-        **error_responses(404, 409, 422, 503, 504),
+        **error_responses(401, 403, 404, 409, 422, 503, 504),
     },
 )
 async def cancel_run(
     runId: str,  # noqa: N803 - the path parameter's public name
     client: ClientDep,
+    access: RunOperator,
 ) -> Response:
     """Cancel a run: 200 once it is `cancelled`, 202 while a processing run is stopping."""
+    await access.run(client, runId)
     run = await client.cancel_run(runId)
     status = 200 if run.status == RunStatus.CANCELLED else 202
     return run_response(RunView.of(run), status)
@@ -73,13 +78,14 @@ EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/{runId}/events",
     response_model=list[RunEvent],
-    responses={**EVENT_STREAM_RESPONSE, **error_responses(400, 404, 422, 503)},
+    responses={**EVENT_STREAM_RESPONSE, **error_responses(400, 401, 403, 404, 422, 503)},
 )
 async def list_events(
     request: Request,
     runId: str,  # noqa: N803 - the path parameter's public name
     client: ClientDep,
     settings: SettingsDep,
+    access: RunReader,
     after: Annotated[
         int, Query(ge=0, le=MAX_EVENT_ID, description="Only events with a larger id")
     ] = 0,
@@ -91,6 +97,7 @@ async def list_events(
     """The run's events after `after`, oldest first; with `Accept: text/event-stream`, those
     (after `Last-Event-ID` when sent) and then each new one as it is written, until the run
     ends."""
+    await access.run(client, runId)
     if not wants_event_stream(request.headers.get("accept")):
         return await client.events(runId, after=after)
     resumed = parse_last_event_id(last_event_id, max_id=MAX_EVENT_ID)

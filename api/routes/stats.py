@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from actionpool.actions.errors import InputValidationError
-from actionpool.api.deps import ClientDep, SettingsDep
+from actionpool.api.deps import ClientDep, Reader, SettingsDep
 from actionpool.api.schemas import error_responses
 from actionpool.worker.client import FlowFigures, GroupBy, whole_ms
 
@@ -66,14 +66,18 @@ SinceQuery = Annotated[
 ]
 
 
-@router.get("", responses=error_responses(422, 503))
+@router.get("", responses=error_responses(401, 403, 422, 503))
 async def get_stats(
     client: ClientDep,
     settings: SettingsDep,
+    access: Reader,
     group_by: GroupByQuery = GroupBy.TEMPLATE,
     since: SinceQuery = None,
 ) -> FlowFigures:
-    """Flow figures per template, owner or action of the runs created since `since`."""
+    """Flow figures per template, owner or action of the runs created since `since`, of the
+    owners the caller sees."""
     until = client.now()
     start = parse_since(since, until)
-    return await client.stats(group_by, start, until, max_runs=settings.stats_max_runs)
+    return await client.stats(
+        group_by, start, until, max_runs=settings.stats_max_runs, owners=access.owners_filter
+    )

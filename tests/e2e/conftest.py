@@ -16,6 +16,8 @@ from actionpool.devstack import free_port
 from tests import measurements
 from tests.conftest import delete_prefix
 from tests.e2e.processes import Service, start_api, start_worker
+from tests.identity import ADMIN_HEADERS, tokens_json
+from tests.secrets_keys import SECRETS_KEYS_ENV
 
 # Short limits so timeouts can be observed in seconds; the rest keep their declared policy.
 E2E_OVERRIDES = {
@@ -39,6 +41,9 @@ def pool_env(redis_url: str, prefix: str, **extra: str) -> dict[str, str]:
         ACTIONPOOL_CANCEL_GRACE_S="2",
         ACTIONPOOL_REDISPATCH_AFTER_S="5",
         ACTIONPOOL_WORKER_SHUTDOWN_GRACE_S="2",
+        ACTIONPOOL_SECRETS_KEYS=SECRETS_KEYS_ENV,
+        ACTIONPOOL_STATIC_TOKENS=tokens_json(),
+        ACTIONPOOL_RATE_LIMIT_CREATE="100000/minute",  # load tests post thousands of runs
     )
     env.update(extra)
     return env
@@ -50,7 +55,7 @@ class Pool:
         self.api = api
         self.worker = worker
         self.url = f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}"
-        self.http = httpx.Client(base_url=self.url, timeout=70)
+        self.http = httpx.Client(base_url=self.url, timeout=70, headers=ADMIN_HEADERS)
 
     def start_run(
         self, action_id: str, input: dict, wait_s: float = 0, **body: object

@@ -23,14 +23,17 @@ ENTRY_POINTS = {
 }
 
 
-def install_plugin(site: Path) -> Path:
-    """A directory that, on PYTHONPATH, makes the `fault:*` actions an installed plugin."""
+def install_plugin(
+    site: Path, plugin: Path = PLUGIN, entry_points: dict[str, str] = ENTRY_POINTS
+) -> Path:
+    """A directory that, on PYTHONPATH, makes a module's actions an installed plugin (by
+    default the `fault:*` actions of `faultactions.py`)."""
     site.mkdir(parents=True, exist_ok=True)
-    shutil.copy(PLUGIN, site / "faultactions.py")
-    dist = site / "actionpool_fault_actions-0.0.dist-info"
+    shutil.copy(plugin, site / plugin.name)
+    dist = site / f"actionpool_{plugin.stem}-0.0.dist-info"
     dist.mkdir(exist_ok=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: actionpool-fault-actions\n")
-    lines = "".join(f"{name} = {target}\n" for name, target in ENTRY_POINTS.items())
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: actionpool-{plugin.stem}\n")
+    lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
     (dist / "entry_points.txt").write_text(f"[actionpool.actions]\n{lines}")
     return site
 

@@ -22,6 +22,8 @@ from tests.e2e.conftest import Pool, pool_env, report
 from tests.e2e.processes import start_api
 from tests.e2e.test_cancel import wait_for_status
 from tests.e2e.test_http_errors import assert_backstage_error
+from tests.identity import ADMIN_HEADERS
+from tests.secrets_keys import SECRETS_KEYS
 
 SSE = {"Accept": "text/event-stream"}
 STREAM_TIMEOUT = httpx.Timeout(5, read=20)
@@ -168,7 +170,10 @@ def test_keepalive_comments_flow_while_no_event_does(pool: Pool, log_dir: Path) 
     try:
         run_id = pool.start_run("debug:sleep", {"seconds": 1.5}).json()["id"]
         # When a run's stream is read through it
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http, stream(http, run_id) as r:
+        with (
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=ADMIN_HEADERS) as http,
+            stream(http, run_id) as r,
+        ):
             frames = list(read_frames(r))
     finally:
         api.stop()
@@ -185,7 +190,9 @@ def test_redis_going_away_ends_open_streams_cleanly_and_new_ones_get_a_503(
         # Given an API on a Redis of its own, streaming the events of a run no worker takes
         env = pool_env(redis_url, "apsse:", ACTIONPOOL_REDIS_SOCKET_TIMEOUT_S="1")
         api = start_api(env, log_dir, name="api-outage")
-        http = httpx.Client(base_url=f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}")
+        http = httpx.Client(
+            base_url=f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}", headers=ADMIN_HEADERS
+        )
         try:
             created = http.post("/v1/actions/debug:log/runs", json={"input": {"message": "x"}})
             assert created.status_code == 202, created.text
@@ -216,7 +223,9 @@ def test_each_written_event_reaches_an_open_stream(pool: Pool) -> None:
     reader = threading.Thread(target=read_into, args=(pool, run_id, received), daemon=True)
     reader.start()
     settings = PoolSettings(
-        redis_url=pool.env["ACTIONPOOL_REDIS_URL"], key_prefix=pool.env["ACTIONPOOL_KEY_PREFIX"]
+        redis_url=pool.env["ACTIONPOOL_REDIS_URL"],
+        key_prefix=pool.env["ACTIONPOOL_KEY_PREFIX"],
+        secrets_keys=SECRETS_KEYS,
     )
     store = RunStore.from_settings(settings)
     wait_for_frame(received, lambda f: f.fields.get("event") == "log")  # the stream is live
@@ -240,7 +249,10 @@ def test_each_written_event_reaches_an_open_stream(pool: Pool) -> None:
 def read_into(pool: Pool, run_id: str, received: queue.Queue[Frame | None]) -> None:
     """Put each frame of the run's stream in `received` as it arrives; None once it closed."""
     try:
-        with httpx.Client(base_url=pool.url) as http, stream(http, run_id) as response:
+        with (
+            httpx.Client(base_url=pool.url, headers=ADMIN_HEADERS) as http,
+            stream(http, run_id) as response,
+        ):
             for frame in read_frames(response):
                 received.put(frame)
     finally:

@@ -16,6 +16,7 @@ import redis
 from actionpool.devstack import free_port, redis_server_binary
 from tests.e2e.conftest import Pool, pool_env, report
 from tests.e2e.processes import Service, start_api
+from tests.identity import ADMIN_HEADERS
 from tests.waiting import wait_until
 
 ERROR_KEYS = {"error", "request", "response"}
@@ -177,7 +178,7 @@ def test_a_since_before_year_one_in_utc_is_a_422(pool: Pool) -> None:
 
 def test_openapi_is_served(pool: Pool) -> None:
     spec = pool.http.get("/openapi.json").json()
-    assert {"/v1/actions", "/v1/actions/{actionId}/runs", "/v1/runs/{runId}"} <= set(spec["paths"])
+    assert {"/v1/actions", "/v1/actions/debug:log/runs", "/v1/runs/{runId}"} <= set(spec["paths"])
 
 
 def test_actions_are_listed_with_schemas_and_pool_fields(pool: Pool) -> None:
@@ -244,7 +245,10 @@ def test_unreachable_redis_is_a_503_with_retry_after(lonely_api: LonelyApi) -> N
     # When a run is posted and readiness is asked
     started = time.monotonic()
     response = httpx.post(
-        f"{base}/v1/actions/debug:log/runs", json={"input": {"message": "x"}}, timeout=30
+        f"{base}/v1/actions/debug:log/runs",
+        json={"input": {"message": "x"}},
+        timeout=30,
+        headers=ADMIN_HEADERS,
     )
     elapsed_s = time.monotonic() - started
     ready = httpx.get(f"{base}/readyz", timeout=30)
@@ -271,7 +275,10 @@ def test_redis_lost_during_a_wait_still_answers_with_the_accepted_run(
     threading.Thread(target=stop_redis_once_the_run_is_recorded, daemon=True).start()
     # When Redis goes away during the wait
     response = httpx.post(
-        f"{base}/v1/actions/debug:log/runs?wait=20", json={"input": {"message": "x"}}, timeout=40
+        f"{base}/v1/actions/debug:log/runs?wait=20",
+        json={"input": {"message": "x"}},
+        timeout=40,
+        headers=ADMIN_HEADERS,
     )
     # Then the caller still learns that its run was accepted, and which run it is
     assert response.status_code == 202, response.text

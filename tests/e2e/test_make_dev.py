@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from actionpool.devcredentials import TOKEN_FILE
 from actionpool.devstack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,9 +56,14 @@ def test_make_dev_serves_a_run_with_an_embedded_redis(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: healthy(url), 60, "the API did not answer", output)
-        # Then it serves the README's first run
+        # Then it printed a development token, and serves the README's first run with it
+        token = (tmp_path / "data" / TOKEN_FILE).read_text().strip()
+        assert token in output.read_text()
         response = httpx.post(
-            f"{url}/v1/actions/debug:sleep/runs?wait=30", json={"input": {"seconds": 1}}, timeout=40
+            f"{url}/v1/actions/debug:sleep/runs?wait=30",
+            json={"input": {"seconds": 1}},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=40,
         )
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "completed"

@@ -9,19 +9,26 @@ own API and worker) gives every action it serves short limits (`FUZZ_LIMITS`: 1 
 hard, 2 attempts), so any run ends within seconds whatever its input, and every `wait` the
 fuzzer generates is sent as generated: no parameter, operation or status is left out.
 
-Reaching real runs: the ids the fuzzer makes up name no action and no run, so by themselves
-they would only ever get 404s and 422s. The schema's `flatmap_case` hook therefore draws,
-as likely as the generated case itself, a copy of it that names a served action (with the
-generated body, or with one of that action's served examples as body) or a run seeded before
-fuzzing (completed, failed, cancelled): the 200, 202 and 409 answers and their bodies are
-fuzzed too, and a 424 whenever a generated `wait` meets a failed run. The hook goes by the
-path parameters' names (`actionId`, `runId`), never by operation. What each operation
-answered is shown in the "openapi fuzz: measured" summary.
+Reaching real runs: the ids the fuzzer makes up name no run, so by themselves they would
+only ever get 404s. The schema's `flatmap_case` hook therefore draws, as likely as the
+generated case itself, a copy of it that names a run seeded before fuzzing (completed,
+failed, cancelled), or, for starting a run (served as one operation per action, its body's
+`input` that action's input schema), a copy with one of that action's served examples as
+body: the 200, 202 and 409 answers and their bodies are fuzzed too, and a 424 whenever a
+generated `wait` meets a failed run. The hook goes by the path parameter's name (`runId`)
+and the paths that start a run, never by operation. What each operation answered is shown
+in the "openapi fuzz: measured" summary.
+
+A request generated valid against the document is never refused for its form (a 400, 413,
+415, or a 422 about the request itself): the document says every rule the API enforces on
+a request's form (but for `FORM_NOT_DESCRIBED`). A 422 for an idempotency key already used
+with another payload is about the pool's state, not the request's form.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,6 +42,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    is_unexpected_http_status_case,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -44,6 +52,7 @@ from actionpool.actions.registry import build_registry
 from tests import measurements
 from tests.e2e.conftest import Pool
 from tests.e2e.pools import own_pool
+from tests.identity import ADMIN_HEADERS
 
 CHECKS = [
     not_a_server_error,
@@ -63,6 +72,12 @@ FUZZ_LIMITS = {
 EXAMPLES_PER_OPERATION = 50
 REQUEST_TIMEOUT_S = 70  # above the longest ?wait (55 s): a bound against hanging, not a figure
 ERROR_BODY = "#/components/schemas/ErrorBody"
+START_A_RUN = re.compile(r"/v1/actions/([^/{}]+)/runs")
+FORM_REFUSALS = {400, 413, 415}
+FORM_422S = {"InputValidationError", "DryRunNotSupportedError"}
+FORM_NOT_DESCRIBED = {"GET /v1/stats"}
+"""Operations whose document does not say all of a request's form yet: `since` is an ISO
+8601 time or a duration (`7d`), not in the future, which its schema (a string) does not say."""
 
 
 @dataclass
@@ -133,7 +148,7 @@ def answers() -> Iterator[Answers]:
 
 @pytest.fixture
 def served_schema(fuzz_pool: Pool, seeds: Seeds) -> schemathesis.BaseSchema:
-    served = schemathesis.openapi.from_url(f"{fuzz_pool.url}/openapi.json")
+    served = schemathesis.openapi.from_url(f"{fuzz_pool.url}/openapi.json", headers=ADMIN_HEADERS)
 
     @served.hook
     def flatmap_case(context: Any, case: schemathesis.Case) -> st.SearchStrategy[Any]:
@@ -143,21 +158,14 @@ def served_schema(fuzz_pool: Pool, seeds: Seeds) -> schemathesis.BaseSchema:
 
 
 def toward_real_resources(case: schemathesis.Case, seeds: Seeds) -> st.SearchStrategy[Any]:
-    """The case as generated or, as likely, a copy of it that names a real run or action:
-    a served action with the generated body, or with one of its served examples as body."""
-    parameters = case.path_parameters or {}
+    """The case as generated or, as likely, a copy of it that names a real run, or that
+    starts a run with one of its action's served examples as body."""
     groups: list[list[Any]] = []
-    if "runId" in parameters:
+    if "runId" in (case.path_parameters or {}):
         groups.append([named(case, runId=run_id) for run_id in seeds.run_ids])
-    if "actionId" in parameters:
-        groups.append([named(case, actionId=action_id) for action_id in seeds.bodies])
-        groups.append(
-            [
-                named(case, body, actionId=action_id)
-                for action_id, bodies in seeds.bodies.items()
-                for body in bodies
-            ]
-        )
+    started = START_A_RUN.fullmatch(case.path)
+    if started:
+        groups.append([named(case, body) for body in seeds.bodies.get(started.group(1), [])])
     return st.one_of(st.just(case), *(st.sampled_from(group) for group in groups if group))
 
 
@@ -188,10 +196,29 @@ def test_every_served_operation_answers_as_documented(
 ) -> None:
     # Given a request generated from the served document (valid or not), for any operation
     # When it is sent to the real API
-    response = case.call(timeout=REQUEST_TIMEOUT_S)
+    response = case.call(timeout=REQUEST_TIMEOUT_S, headers=ADMIN_HEADERS)
     answers.by_operation[case.operation.label][response.status_code] += 1
     # Then it is no 5xx, and its status, content type, headers and body are as documented
     case.validate_response(response, checks=CHECKS)
+    # And a request valid against the document is not refused for its form
+    if generated_valid(case) and case.operation.label not in FORM_NOT_DESCRIBED:
+        assert not refused_for_its_form(response), (case.as_curl_command(), response.text)
+
+
+def generated_valid(case: schemathesis.Case) -> bool:
+    """A case generated valid in every part (not one of the positive cases that carry a
+    mutation, nor a probe of the request's shape)."""
+    meta = case.meta
+    if meta is None or is_unexpected_http_status_case(case):
+        return False
+    modes = [meta.generation.mode, *(c.mode for c in meta.components.values())]
+    return all(m.is_positive for m in modes) and not getattr(meta.phase.data, "mutations", ())
+
+
+def refused_for_its_form(response: Any) -> bool:
+    if response.status_code in FORM_REFUSALS:
+        return True
+    return response.status_code == 422 and response.json()["error"]["name"] in FORM_422S
 
 
 def test_the_fuzz_got_a_success_from_every_operation(fuzz_pool: Pool, answers: Answers) -> None:

@@ -13,7 +13,8 @@ import redis
 
 from tests.e2e.conftest import pool_env
 from tests.e2e.processes import ACTIONPOOL, start, start_api
-from tests.faults.conftest import RedisServer
+from tests.identity import ADMIN_HEADERS
+from tests.redis_server import RedisServer
 
 EVICTING = ("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-lru")
 
@@ -49,7 +50,9 @@ def test_told_to_run_on_an_evicting_redis_the_pool_says_so(
     env = pool_env(evicting_redis.url, "apevict:", ACTIONPOOL_ALLOW_EVICTION="true")
     api = start_api(env, tmp_path)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}") as http:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}", headers=ADMIN_HEADERS
+        ) as http:
             # Then it is ready, warned at startup, and its metrics show the policy
             assert http.get("/readyz").status_code == 200
             metrics = http.get("/metrics").text
@@ -66,7 +69,9 @@ def test_a_redis_that_starts_evicting_makes_the_api_unready(
     env = pool_env(private_redis.url, "apevict:")
     api = start_api(env, tmp_path)
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}") as http:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{env['ACTIONPOOL_API_PORT']}", headers=ADMIN_HEADERS
+        ) as http:
             assert http.get("/readyz").status_code == 200
             # When its policy is changed to evict
             redis.Redis.from_url(private_redis.url).config_set("maxmemory-policy", "allkeys-lru")

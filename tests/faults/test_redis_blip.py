@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.faults.conftest import FaultPool, RedisServer, report
+from tests.faults.conftest import FaultPool, report
 from tests.faults.evidence import Evidence
+from tests.redis_server import RedisServer
 from tests.waiting import wait_until
 
 RUNS = 6

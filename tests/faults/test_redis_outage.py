@@ -18,8 +18,10 @@ import httpx
 import pytest
 import redis
 
-from tests.faults.conftest import FaultPool, RedisServer, report
+from tests.faults.conftest import FaultPool, report
 from tests.faults.evidence import Evidence
+from tests.identity import ADMIN_HEADERS
+from tests.redis_server import RedisServer
 from tests.waiting import wait_until
 
 OUTAGE_S = 5.0
@@ -52,7 +54,7 @@ class Load:
         return Answer(tag, response.status_code, run_id, "Retry-After" in response.headers)
 
     def _post(self) -> None:
-        with httpx.Client(base_url=self.pool.url, timeout=30) as http:
+        with httpx.Client(base_url=self.pool.url, timeout=30, headers=ADMIN_HEADERS) as http:
             while not self._stop.is_set():
                 self.answers.append(self.post(http, uuid.uuid4().hex))
                 self._stop.wait(0.1)
@@ -114,7 +116,7 @@ def test_redis_outage_under_load_every_answer_means_one_thing(
     assert 503 in {a.status for a in answers} or 504 in {a.status for a in answers}
     assert all(a.retry_after for a in answers if a.status != 202)
     # And a request whose answer was not known, sent again with its key, gets its one run
-    with httpx.Client(base_url=pool.url, timeout=30) as http:
+    with httpx.Client(base_url=pool.url, timeout=30, headers=ADMIN_HEADERS) as http:
         unknown = [a for a in answers if a.status == 504]
         settled = [load.post(http, a.tag) for a in unknown]
     assert all(s.status in (200, 202) for s in settled), settled

@@ -24,11 +24,17 @@ from actionpool.worker.store.aio import AsyncRunStore
 from actionpool.worker.store.records import RunContext
 from actionpool.worker.store.store import RunStore
 from tests.clock import ManualClock
+from tests.secrets_keys import SECRETS_KEYS
 
 
 @pytest.fixture
 def settings(redis_url: str, key_prefix: str, tmp_path: Path) -> PoolSettings:
-    return PoolSettings(redis_url=redis_url, key_prefix=key_prefix, workspace_root=tmp_path / "ws")
+    return PoolSettings(
+        redis_url=redis_url,
+        key_prefix=key_prefix,
+        workspace_root=tmp_path / "ws",
+        secrets_keys=SECRETS_KEYS,
+    )
 
 
 @pytest.fixture

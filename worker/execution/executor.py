@@ -1,5 +1,5 @@
-"""`Executor`: runs one attempt of a run and records how it ended; recovers, expires and
-redispatches runs for the sweep.
+"""`Executor`: runs one attempt of a run and has its end recorded (`worker.execution.settling`);
+recovers and expires runs for the sweep.
 
 The Celery task and its request hooks are thin shells over `run_attempt` and `settle_lost`.
 Store calls ride out a Redis outage of up to a lease TTL (a blip stops no attempt).
@@ -35,11 +35,11 @@ from actionpool.worker.execution.context import attempt_context
 from actionpool.worker.execution.dispatch import Dispatcher
 from actionpool.worker.execution.heartbeat import Beater, Heartbeat
 from actionpool.worker.execution.leases import Leases
-from actionpool.worker.execution.policy import decide_retry, time_limits_of
-from actionpool.worker.store.changes import Settlement
+from actionpool.worker.execution.policy import time_limits_of
+from actionpool.worker.execution.settling import Settler
 from actionpool.worker.store.connection import CONNECTION_ERRORS, outage_retrying
-from actionpool.worker.store.records import Attempt, ErrorInfo, Run, RunStatus
-from actionpool.worker.store.replies import EXPIRIES, Expiry
+from actionpool.worker.store.records import Attempt, Run, RunStatus
+from actionpool.worker.store.replies import EXPIRIES, Claim, Expiry
 from actionpool.worker.store.store import RunStore
 from actionpool.worker.telemetry import spans, tracing
 
@@ -85,8 +85,8 @@ class Executor:
         self.worker_name = worker_name
         self.workspace_root = workspace_root
         self.timeout_errors = timeout_errors
-        self.rng = rng or random.Random()
         self.outage_budget_s = store.limits.lease_ttl_ms / 1000
+        self.settler = Settler(store, dispatcher, durably=self.durably, rng=rng or random.Random())
 
     def durably(self, call: Callable[[], T]) -> T:
         """`call`, and again and again through a Redis outage of up to a lease TTL (tenacity
@@ -122,27 +122,25 @@ class Executor:
                 set_status_on_exception=False,
             ) as span,
         ):
-            status = self._run_claimed(run, attempt, claim.secrets, redactor, span)
+            status = self._run_claimed(run, attempt, claim, redactor, span)
             span.set_attribute("actionpool.outcome", status)
             return status
 
     def _run_claimed(
-        self,
-        run: Run,
-        attempt: Attempt,
-        secrets: dict[str, str],
-        redactor: Redactor,
-        span: trace.Span,
+        self, run: Run, attempt: Attempt, claim: Claim, redactor: Redactor, span: trace.Span
     ) -> str:
         try:
             action = self.registry.get(run.action_id)
         except UnknownActionError as exc:  # not installed here: fail clearly, never hang
-            record_error(span, exc, exc.name, str)
-            return self._fail_unrunnable(run, attempt, exc)
+            reason = f"{run.action_id} is not installed on {self.worker_name}"
+            return self._refuse(run, attempt, exc, reason, span)
+        if claim.unreadable is not None:  # key dropped, or expired: no attempt can read them
+            reason = "its secrets cannot be read"
+            return self._refuse(run, attempt, claim.unreadable, reason, span)
         heartbeat = self.beater.attempt(run.id, attempt.number, self.seconds_until(run.deadline_at))
         try:
             with heartbeat:
-                output = self._invoke(run, action, attempt, secrets, redactor, heartbeat)
+                output = self._invoke(run, action, attempt, claim.secrets, redactor, heartbeat)
         except self.timeout_errors:
             error: BaseException = ActionTimeoutError(
                 f"attempt {attempt.number} passed its soft time limit"
@@ -154,11 +152,11 @@ class Executor:
                 error = LeaseLostError(f"attempt {attempt.number} lost its lease")
             else:
                 span.set_attribute(RESULT, spans.result_of(RunStatus.COMPLETED))
-                return self._complete(run, attempt, output)
+                return self.settler.complete(run, attempt, output, redactor)
         error = self._stop_reason(heartbeat, attempt.number) or error
         info = outcomes.error_info(error, redactor)
         record_error(span, error, info.name, redactor.redact)
-        status = self._settle_failure(run, action, attempt, info, error)
+        status = self.settler.settle_failure(run, action, attempt, info, error)
         span.set_attribute(RESULT, spans.result_of(status, error))  # a cancel may have won
         return status
 
@@ -171,10 +169,13 @@ class Executor:
             return LeaseLostError(f"attempt {number} lost its lease (no heartbeat got through)")
         return None
 
-    def _fail_unrunnable(self, run: Run, attempt: Attempt, error: ActionPoolError) -> str:
-        reason = f"{run.action_id} is not installed on {self.worker_name}"
-        info = outcomes.error_info(error, Redactor(()))
-        return self._settle(run, outcomes.failed(attempt, info, reason, self.clock.now()))
+    def _refuse(
+        self, run: Run, attempt: Attempt, error: ActionPoolError, reason: str, span: trace.Span
+    ) -> str:
+        """Fail a claimed run that cannot run at all, at once and for good (never a hang, nor
+        a retry that would fail the same way)."""
+        record_error(span, error, error.name, str)
+        return self.settler.fail(run, attempt, error, reason)
 
     def expire(self, run_id: str, queue: str, kind: Expiry) -> str:
         """Fail an open run that passed its queue timeout or its deadline: it never starts."""
@@ -208,7 +209,7 @@ class Executor:
         action = self.registry.get(run.action_id)
         info = outcomes.error_info(error, Redactor(()))
         with spans.resumed(run.traceparent):  # a retry it puts out continues the run's trace
-            return self._settle_failure(run, action, attempt, info, error, expired_by)
+            return self.settler.settle_failure(run, action, attempt, info, error, expired_by)
 
     def _invoke(
         self,
@@ -239,74 +240,3 @@ class Executor:
 
     def _workspace(self, run_id: str, number: int) -> Path:
         return self.workspace_root / f"{run_id}.{number}"
-
-    def _complete(self, run: Run, attempt: Attempt, output: dict[str, Any]) -> str:
-        status = self._settle(run, outcomes.completed(attempt, output, self.clock.now()))
-        if status != RunStatus.COMPLETED:
-            log.warning("run %s attempt %d no longer held; output dropped", run.id, attempt.number)
-        return status
-
-    def _settle(self, run: Run, settlement: Settlement, expired_by: datetime | None = None) -> str:
-        """Write the settlement; the status it set, or why not ('stale', 'alive')."""
-        outcome = self.durably(lambda: self.store.settle(run, settlement, expired_by=expired_by))
-        if outcome != "settled":
-            return outcome
-        return "retrying" if settlement.status == RunStatus.OPEN else settlement.status
-
-    def _settle_failure(
-        self,
-        run: Run,
-        action: Action[Any, Any],
-        attempt: Attempt,
-        info: ErrorInfo,
-        error: BaseException,
-        expired_by: datetime | None = None,
-    ) -> str:
-        now = self.clock.now()
-        if self.durably(lambda: self.store.cancel_requested(run.id)):
-            return self._settle(run, outcomes.cancelled(attempt, now), expired_by)
-        decision = decide_retry(
-            error,
-            attempt=attempt.number,
-            max_attempts=run.max_attempts,
-            policy=action.retry,
-            rng=self.rng,
-            deadline_in_s=self.seconds_until(run.deadline_at),
-        )
-        if not decision.retry:
-            return self._settle(
-                run, outcomes.failed(attempt, info, decision.reason, now), expired_by
-            )
-        status = self._retry(run, action, attempt, info, decision.delay_s, expired_by)
-        asked_meanwhile = status == "retrying" and self.durably(
-            lambda: self.store.cancel_requested(run.id)
-        )
-        if asked_meanwhile:
-            self.durably(lambda: self.store.cancel(run.id, run.queue))
-            return RunStatus.CANCELLED
-        return status
-
-    def _retry(
-        self,
-        run: Run,
-        action: Action[Any, Any],
-        attempt: Attempt,
-        info: ErrorInfo,
-        delay_s: float,
-        expired_by: datetime | None,
-    ) -> str:
-        """Back to open, with the next attempt's message (after `delay_s`) in the same step."""
-        queue_timeout_s = (
-            None if action.queue_timeout_s is None else delay_s + action.queue_timeout_s
-        )
-        message = self.dispatcher.message(run, action, attempt.number + 1, delay_s)
-        retry = outcomes.retrying(
-            attempt,
-            info,
-            self.clock.now(),
-            delay_s=delay_s,
-            message=message,
-            deadline_at=run.deadline_at,
-            queue_timeout_s=queue_timeout_s,
-        )
-        return self._settle(run, retry, expired_by)

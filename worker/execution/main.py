@@ -105,6 +105,13 @@ def worker_argv(settings: PoolSettings, queues: list[str], loglevel: str = "INFO
     ]
 
 
+def keep_logging(app: Celery) -> None:
+    """Celery's logging setup: ours stays as it is, and what actions print (stdout, stderr)
+    joins it as log lines (JSON, the run's secrets masked) instead of raw text beside them, as
+    Celery does when it sets logging up itself."""
+    app.log.redirect_stdouts(app.conf.worker_redirect_stdouts_level)
+
+
 def run_worker(
     settings: PoolSettings,
     registry: Registry,
@@ -112,9 +119,9 @@ def run_worker(
 ) -> None:
     """Run a Celery worker in this process until it is stopped (SIGTERM: warm shutdown)."""
     configure_logging(settings.log_level, settings.log_format)
-    setup_logging.connect(lambda **_: None, weak=False)  # Celery keeps our logging as it is
     for error in registry.plugin_errors:
         log.error("plugin not loaded: %s", error)
     app = create_worker_app(settings, registry, telemetry)
+    setup_logging.connect(lambda **_: keep_logging(app), weak=False)
     queues = settings.worker_queues or registry.queues()
     app.worker_main(worker_argv(settings, queues, settings.log_level))

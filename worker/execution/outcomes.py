@@ -101,5 +101,7 @@ EXPIRY_ERRORS: dict[Expiry, Callable[[], ActionPoolError]] = {
 
 
 def error_info(error: BaseException, redactor: Redactor) -> ErrorInfo:
+    """The error a run shows, the run's secret values masked in its name and message."""
     name = error.name if isinstance(error, ActionPoolError) else type(error).__name__
+    name = redactor.redact(name)
     return ErrorInfo(name=name, message=redactor.redact(str(error)) or name)

@@ -12,7 +12,9 @@ from actionpool.actions.action import Action
 from actionpool.actions.errors import DryRunNotSupportedError, InputValidationError
 
 MAX_INPUT_DEPTH = 32
-"""Deepest nesting of objects and arrays accepted in an input."""
+"""Deepest nesting of objects and arrays accepted in an input. Over HTTP, a deeper body is
+refused before it is parsed (`api.limits`, `ACTIONPOOL_MAX_JSON_DEPTH`, counted below the
+body's own object: by default the same 32 for `input`); this holds for every other caller."""
 
 
 def check_plain_json(value: Any, *, max_depth: int = MAX_INPUT_DEPTH) -> None:

@@ -37,6 +37,7 @@ from actionpool.worker.store.ops import Commands, Op, ScriptCall
 from actionpool.worker.store.reads import Reads
 from actionpool.worker.store.records import Run
 from actionpool.worker.store.scripts import register_async
+from actionpool.worker.store.sealing import Sealer
 from actionpool.worker.store.store import limits_of
 from actionpool.worker.store.writes import Writes
 
@@ -54,6 +55,7 @@ class AsyncRunStore:
         redis: AsyncRedis,
         keys: Keys,
         limits: StoreLimits,
+        sealer: Sealer,
         *,
         doubt_budget_s: float,
         clock: Clock = SYSTEM_CLOCK,
@@ -63,16 +65,19 @@ class AsyncRunStore:
         self.limits = limits
         self.clock = clock
         self.doubt_budget_s = doubt_budget_s
-        self.writes = Writes(keys, limits)
+        self.writes = Writes(keys, limits, sealer)
         self.reads = Reads(keys)
         self.scripts = register_async(redis)
 
     @classmethod
     def from_settings(cls, settings: PoolSettings, clock: Clock = SYSTEM_CLOCK) -> AsyncRunStore:
+        """The store of an API process (refuses to build without a secrets key)."""
+        sealer = Sealer.from_settings(settings)  # first: nothing to close when it refuses
         return cls(
             connect_async(settings),
             Keys(settings.key_prefix),
             limits_of(settings),
+            sealer,
             doubt_budget_s=settings.redis_socket_timeout_s,
             clock=clock,
         )

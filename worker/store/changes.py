@@ -5,9 +5,11 @@ form the scripts compare (pure functions)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from actionpool.worker.clock import ms
+from actionpool.worker.store.keys import SECRETS_DEADLINE_MARGIN_S, SECRETS_TTL_S
 from actionpool.worker.store.records import Attempt, Run, RunStatus
 
 
@@ -72,3 +74,12 @@ def open_due_ms(deadline_ms: int | None, queue_deadline_ms: int | None) -> int |
     """When the sweep must look at an open run: its earliest limit (None: never)."""
     limits = [v for v in (deadline_ms, queue_deadline_ms) if v is not None]
     return min(limits) if limits else None
+
+
+def secrets_ttl_s(run: Run) -> int:
+    """How long a new run's secrets are kept at most: until its deadline (and a margin),
+    after which no attempt of it starts, and never longer than `SECRETS_TTL_S`."""
+    if run.deadline_at is None:
+        return SECRETS_TTL_S
+    until_deadline_s = math.ceil((run.deadline_at - run.created_at).total_seconds())
+    return max(1, min(SECRETS_TTL_S, until_deadline_s + SECRETS_DEADLINE_MARGIN_S))

@@ -11,7 +11,11 @@ from __future__ import annotations
 import dataclasses
 
 SECRETS_TTL_S = 7 * 24 * 3600
-"""Secrets of a run that never finishes are dropped after this long."""
+"""Secrets of a run that never finishes are dropped after this long at most."""
+
+SECRETS_DEADLINE_MARGIN_S = 60
+"""Secrets of a run with a deadline are dropped this long after it (no attempt starts after
+the deadline; the margin covers clocks that disagree)."""
 
 ABORTED_TTL_S = 24 * 3600
 """How long a run id given up by the API (its create's reply was lost) stays refused."""
@@ -44,7 +48,8 @@ class Keys:
         return f"{self.prefix}run:{run_id}:checkpoints"
 
     def secrets(self, run_id: str) -> str:
-        """String: the run's secrets as JSON, deleted when the run ends."""
+        """String: the run's secrets, sealed (`worker.store.sealing`), deleted when the run
+        ends; its TTL: `SECRETS_TTL_S`, or its deadline plus `SECRETS_DEADLINE_MARGIN_S`."""
         return f"{self.prefix}run:{run_id}:secrets"
 
     def aborted(self, run_id: str) -> str:
@@ -89,6 +94,13 @@ class Keys:
     def sweep_lock(self) -> str:
         """String: held by the one worker running the recovery sweep."""
         return f"{self.prefix}sweep-lock"
+
+    @property
+    def rate_limit(self) -> str:
+        """The API's rate limiter (`api.ratelimit`) names its keys `<this>:<rest>`, the
+        `limits` library's way: one list of hit times per credential digest and rate,
+        expiring one window after the last hit."""
+        return f"{self.prefix}ratelimit"
 
     def idempotency(self, key_digest: str) -> str:
         """Hash {runId, fingerprint}, kept for the idempotency retention window."""

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from typing import Any, Literal, TypeVar, get_args
 
+from actionpool.actions.errors import SecretsUnreadableError
+from actionpool.worker.store.keys import SECRETS_TTL_S
 from actionpool.worker.store.ops import pairs
 from actionpool.worker.store.records import Run, decode_run
+from actionpool.worker.store.sealing import Sealer
 
 L = TypeVar("L", bound=str)
 
@@ -24,6 +26,15 @@ SettleOutcome = Literal["settled", "stale", "alive"]
 CancelOutcome = Literal["cancelled", "requested", "missing", StatusWord]
 ExpireOutcome = Literal["expired", "not-due", "missing", StatusWord]
 RedispatchOutcome = Literal["redispatched", "moved", "missing", StatusWord]
+
+HAS_SECRETS = "hasSecrets"
+"""Run hash field, `1` when the run was created with secrets: a claim that finds them gone
+(their TTL ran out before an attempt started) says so instead of running without them."""
+
+EXPIRED = (
+    "the run's secrets were dropped before this attempt started: they are kept until the "
+    f"run's deadline (and a margin), {SECRETS_TTL_S // 86400} days at most"
+)
 
 
 class UnexpectedReplyError(RuntimeError):
@@ -62,20 +73,29 @@ class Created:
 
 @dataclasses.dataclass(frozen=True)
 class Claim:
-    """What `claim` did: `run` and `secrets` are set when this attempt now holds the run."""
+    """What `claim` did: `run` and `secrets` (unsealed) are set when this attempt now holds
+    the run; `unreadable` instead of `secrets` when they cannot be read (no key opens them, or
+    they expired): the attempt must fail."""
 
     outcome: ClaimOutcome
     run: Run | None = None
     secrets: dict[str, str] = dataclasses.field(default_factory=dict)
+    unreadable: SecretsUnreadableError | None = None
 
     @classmethod
-    def of(cls, reply: list[Any]) -> Claim:
+    def of(cls, reply: list[Any], sealer: Sealer) -> Claim:
         outcome = literal(reply[0], ClaimOutcome)
         if outcome != "claimed":
             return cls(outcome)
-        _, flat_fields, secrets_json = reply
-        secrets = dict(json.loads(secrets_json)) if secrets_json else {}
-        return cls(outcome, decode_run(pairs(flat_fields)), secrets)
+        _, flat_fields, sealed = reply
+        fields = pairs(flat_fields)
+        run = decode_run(fields)
+        if not sealed and fields.get(HAS_SECRETS) == "1":
+            return cls(outcome, run, unreadable=SecretsUnreadableError(EXPIRED))
+        try:
+            return cls(outcome, run, sealer.unseal(sealed) if sealed else {})
+        except SecretsUnreadableError as exc:
+            return cls(outcome, run, unreadable=exc)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,6 +27,7 @@ from actionpool.worker.store.replies import (
     SettleOutcome,
 )
 from actionpool.worker.store.scripts import register_sync
+from actionpool.worker.store.sealing import Sealer
 from actionpool.worker.store.writes import Writes
 
 T = TypeVar("T")
@@ -45,19 +46,26 @@ class RunStore:
     """Runs, attempts, events, checkpoints and leases in Redis, for synchronous code."""
 
     def __init__(
-        self, redis: Redis, keys: Keys, limits: StoreLimits, clock: Clock = SYSTEM_CLOCK
+        self,
+        redis: Redis,
+        keys: Keys,
+        limits: StoreLimits,
+        sealer: Sealer,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.redis = redis
         self.keys = keys
         self.limits = limits
         self.clock = clock
-        self.writes = Writes(keys, limits)
+        self.writes = Writes(keys, limits, sealer)
         self.reads = Reads(keys)
         self.scripts = register_sync(redis)
 
     @classmethod
     def from_settings(cls, settings: PoolSettings, clock: Clock = SYSTEM_CLOCK) -> RunStore:
-        return cls(connect(settings), Keys(settings.key_prefix), limits_of(settings), clock)
+        """The store of a worker (refuses to build without a secrets key: `SecretsKeyError`)."""
+        sealer = Sealer.from_settings(settings)
+        return cls(connect(settings), Keys(settings.key_prefix), limits_of(settings), sealer, clock)
 
     def run(self, op: Op[T]) -> T:
         """Send one operation and decode its reply."""

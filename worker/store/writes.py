@@ -14,8 +14,9 @@ from actionpool.worker.store.changes import (
     StoreLimits,
     open_due_ms,
     run_ms_fields,
+    secrets_ttl_s,
 )
-from actionpool.worker.store.keys import ABORTED_TTL_S, SECRETS_TTL_S, Keys
+from actionpool.worker.store.keys import ABORTED_TTL_S, Keys
 from actionpool.worker.store.ops import Commands, ScriptCall, flat
 from actionpool.worker.store.records import (
     CANCELLED_BEFORE_START,
@@ -26,6 +27,7 @@ from actionpool.worker.store.records import (
     encode_run,
 )
 from actionpool.worker.store.replies import (
+    HAS_SECRETS,
     Cancellation,
     Claim,
     Created,
@@ -35,6 +37,7 @@ from actionpool.worker.store.replies import (
     SettleOutcome,
     literal,
 )
+from actionpool.worker.store.sealing import Sealer
 
 DEADLINES = ("deadlineMs", "queueDeadlineMs")
 
@@ -44,11 +47,12 @@ def optional(value: int | None) -> str | int:
 
 
 class Writes:
-    """Script calls for one pool's keys and limits."""
+    """Script calls for one pool's keys and limits; run secrets go in and come out sealed."""
 
-    def __init__(self, keys: Keys, limits: StoreLimits) -> None:
+    def __init__(self, keys: Keys, limits: StoreLimits, sealer: Sealer) -> None:
         self.keys = keys
         self.limits = limits
+        self.sealer = sealer
 
     def create(
         self,
@@ -60,9 +64,9 @@ class Writes:
         secrets: dict[str, str],
     ) -> ScriptCall[Created]:
         """Record `run` and put `message` (its attempt 1) on its queue, unless its
-        idempotency key already names a run."""
+        idempotency key already names a run; its `secrets` are kept sealed while it can run."""
         created_ms, times = ms(run.created_at), run_ms_fields(run)
-        fields = {**encode_run(run), **times}
+        fields = {**encode_run(run), **times, **({HAS_SECRETS: "1"} if secrets else {})}
         due_ms = open_due_ms(*(int(times[f]) if f in times else None for f in DEADLINES))
         return ScriptCall(
             "create",
@@ -73,8 +77,8 @@ class Writes:
                 created_ms,
                 self.limits.idempotency_retention_s,
                 "1" if key_digest else "0",
-                json.dumps(secrets) if secrets else "",
-                SECRETS_TTL_S,
+                self.sealer.seal(secrets) if secrets else "",
+                secrets_ttl_s(run),
                 created_ms - self.limits.run_retention_s * 1000,
                 json.dumps(fields),
                 optional(due_ms),
@@ -120,7 +124,8 @@ class Writes:
         self, run_id: str, queue: str, attempt: Attempt, token: str, now: datetime
     ) -> ScriptCall[Claim]:
         """Move an open run to processing for `attempt` (delivered from `queue`), with its
-        lease; `token` lets a resend of this same call find its own claim."""
+        lease; `token` lets a resend of this same call find its own claim. The claim carries
+        the run's secrets, unsealed."""
         k = self.keys
         log = {"message": f"Attempt {attempt.number} started on {attempt.worker}"}
         return ScriptCall(
@@ -148,7 +153,7 @@ class Writes:
                 ms(now),
                 token,
             ],
-            decode=Claim.of,
+            decode=lambda reply: Claim.of(reply, self.sealer),
         )
 
     def renew(self, run_id: str, attempt: int, now: datetime) -> ScriptCall[Renewal]:

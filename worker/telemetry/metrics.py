@@ -2,8 +2,10 @@
 scripts count in Redis (so one scrape of any API process shows the whole pool).
 
 Counters and histograms live in one Redis hash (`Keys.metrics`), field
-`<metric>\\t<label values>`, written by `worker/lua/_metrics.lua` in the same script that
-changes the run, so they are exact. Gauges are read at scrape time.
+`<metric>\\t<label values>`, written by `worker/store/lua/_metrics.lua` in the same script that
+changes the run, so they are exact. Gauges are read at scrape time. The label values are
+bounded there (`LABEL_VALUE_MAX_BYTES`, `LABEL_VALUES_MAX`), so the exposition is too; it is
+rendered off the event loop (`render_pool_metrics`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
+import anyio.to_thread
 from prometheus_client import generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -60,7 +63,26 @@ HISTOGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 BUCKET_BOUNDS_S = (0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
-"""Histogram buckets; `worker/lua/_metrics.lua` has the same list."""
+"""Histogram buckets; `worker/store/lua/_metrics.lua` has the same list."""
+
+METRIC_FIELDS_MAX = 50_000
+"""Fields of the metrics hash past which a new label set counts its template and owner as
+`OTHER_LABEL` (the last resort: the distinct values are bounded first)."""
+
+LABEL_VALUE_MAX_BYTES = 64
+"""Every label value is cut to this many bytes of UTF-8 (at a character boundary), its tabs
+made spaces, by the scripts."""
+
+LABEL_VALUES_MAX = {"template": 200, "owner": 200}
+"""At most this many distinct templates and owners ever label the metrics; a value first seen
+after that is counted as `OTHER_LABEL`."""
+
+OTHER_LABEL = "_other"
+"""The label value standing for the values past a bound."""
+
+LABEL_MARKER = "labels"
+"""Fields `labels\\t<dimension>\\t<value>` (a value admitted) and `labels\\t<dimension>` (how
+many) keep the admitted values in the hash; they are not metrics."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +106,27 @@ class PoolSnapshot:
 def split_field(field: str) -> tuple[str, tuple[str, ...]]:
     name, *labels = field.split("\t")
     return name, tuple(labels)
+
+
+def metric_fields(fields: dict[str, str]) -> dict[str, str]:
+    """The counted fields without the marker fields of the admitted label values."""
+    marker = f"{LABEL_MARKER}\t"
+    return {field: value for field, value in fields.items() if not field.startswith(marker)}
+
+
+def clipped_label(value: str) -> str:
+    """A label value as the scripts write it: tabs made spaces, cut to
+    `LABEL_VALUE_MAX_BYTES` of UTF-8 without splitting a character."""
+    raw = value.replace("\t", " ").encode()
+    return raw[:LABEL_VALUE_MAX_BYTES].decode(errors="ignore")
+
+
+def allowlist_fields(dimension: str, values: Iterable[str]) -> dict[str, str]:
+    """The metrics hash fields (to HSET) that make `values` the only templates or owners
+    (`dimension`) that label the metrics from then on: each one admitted, and the count of
+    admitted values at its bound, so the scripts count any other one as `OTHER_LABEL`."""
+    admitted = {f"{LABEL_MARKER}\t{dimension}\t{clipped_label(v)}": "1" for v in values if v}
+    return {**admitted, f"{LABEL_MARKER}\t{dimension}": str(LABEL_VALUES_MAX[dimension])}
 
 
 def counter_families(fields: dict[str, str]) -> Iterator[Metric]:
@@ -174,8 +217,9 @@ class SnapshotCollector:
         self.snapshot = snapshot
 
     def collect(self) -> Iterable[Metric]:
-        yield from counter_families(self.snapshot.fields)
-        yield from histogram_families(self.snapshot.fields)
+        fields = metric_fields(self.snapshot.fields)
+        yield from counter_families(fields)
+        yield from histogram_families(fields)
         yield from gauge_families(self.snapshot)
 
 
@@ -197,3 +241,10 @@ async def read_snapshot(store: AsyncRunStore, queues: list[str]) -> PoolSnapshot
 def render(snapshot: PoolSnapshot) -> bytes:
     """The Prometheus text exposition of a snapshot."""
     return generate_latest(SnapshotCollector(snapshot))
+
+
+async def render_pool_metrics(store: AsyncRunStore, queues: list[str]) -> bytes:
+    """The pool's metrics in the Prometheus text format: read from Redis, then rendered in a
+    worker thread, so a scrape never holds the event loop for the rendering."""
+    snapshot = await read_snapshot(store, queues)
+    return await anyio.to_thread.run_sync(render, snapshot)

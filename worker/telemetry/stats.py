@@ -2,13 +2,16 @@
 mean time from a failure to the next success of the same template.
 
 The computation is pure (`figures_of` over `RunSummary` records); `read_figures` reads the run
-records of a time window from Redis and hands them to it.
+records of a time window from Redis (all of them, or those of some owners) and hands them to
+it. Its answer is bounded whatever callers put in `templateRef` and `owner`: at most
+`GROUPS_MAX` groups and an `OTHER_GROUP`, keys of at most `GROUP_KEY_MAX_CHARS`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import heapq
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -18,7 +21,10 @@ from typing import Any
 import anyio.to_thread
 from pydantic import Field
 
+from actionpool.worker.clock import ms
 from actionpool.worker.store.aio import AsyncRunStore
+from actionpool.worker.store.keys import Keys
+from actionpool.worker.store.ops import Command, Commands, pairs
 from actionpool.worker.store.records import CamelModel, RunStatus, Timestamp
 
 READ_BATCH = 500
@@ -32,6 +38,17 @@ IN_FLIGHT = frozenset({RunStatus.OPEN, RunStatus.PROCESSING})
 
 TIMED = frozenset({RunStatus.COMPLETED, RunStatus.FAILED})
 """Runs whose duration counts: they ran to an outcome (cancelled runs did not)."""
+
+GROUPS_MAX = 100
+"""Groups one answer shows by name (those with the most runs); the runs of the others are
+summed in one more group, `OTHER_GROUP`."""
+
+GROUP_KEY_MAX_CHARS = 64
+"""Group keys are cut to this many characters (runs whose keys agree that far are one group),
+as the metrics' label values are."""
+
+OTHER_GROUP = "_other"
+"""The key of the group summing the runs of the groups past `GROUPS_MAX`."""
 
 
 class GroupBy(enum.StrEnum):
@@ -109,11 +126,14 @@ def share(part: int, whole: int) -> float | None:
 
 
 def group_key(run: RunSummary, group_by: GroupBy) -> str | None:
+    """The run's template, owner or action, cut to `GROUP_KEY_MAX_CHARS`."""
     if group_by is GroupBy.TEMPLATE:
-        return run.template_ref
-    if group_by is GroupBy.OWNER:
-        return run.owner
-    return run.action_id
+        key = run.template_ref
+    elif group_by is GroupBy.OWNER:
+        key = run.owner
+    else:
+        key = run.action_id
+    return None if key is None else key[:GROUP_KEY_MAX_CHARS]
 
 
 def recovery_key(run: RunSummary) -> tuple[str, str]:
@@ -169,13 +189,18 @@ def figures_of_group(key: str | None, runs: Sequence[RunSummary]) -> GroupFigure
     )
 
 
-def figures_of(runs: Iterable[RunSummary], group_by: GroupBy) -> list[GroupFigures]:
-    """One entry per group, most runs first, then by key (the None key after the others)."""
+def figures_of(
+    runs: Iterable[RunSummary], group_by: GroupBy, groups_max: int = GROUPS_MAX
+) -> list[GroupFigures]:
+    """One entry per group, most runs first, then by key (the None key after the others); past
+    `groups_max` groups, the rest are summed in a last entry keyed `OTHER_GROUP`."""
     groups: dict[str | None, list[RunSummary]] = defaultdict(list)
     for run in runs:
         groups[group_key(run, group_by)].append(run)
-    figures = [figures_of_group(key, members) for key, members in groups.items()]
-    return sorted(figures, key=lambda g: (-g.runs, g.key is None, g.key or ""))
+    ranked = sorted(groups.items(), key=lambda g: (-len(g[1]), g[0] is None, g[0] or ""))
+    figures = [figures_of_group(key, members) for key, members in ranked[:groups_max]]
+    rest = [run for _, members in ranked[groups_max:] for run in members]
+    return figures + ([figures_of_group(OTHER_GROUP, rest)] if rest else [])
 
 
 def decode_summary(values: Sequence[str | None]) -> RunSummary | None:
@@ -195,12 +220,52 @@ def decode_summary(values: Sequence[str | None]) -> RunSummary | None:
     )
 
 
+def owned_between(
+    keys: Keys, owners: Iterable[str], since: datetime, until: datetime, limit: int
+) -> Commands[list[str]]:
+    """The newest `limit` run ids created in [since, until] of any of `owners` (read from
+    their owner indexes), newest first."""
+    commands: list[Command] = [
+        ("ZREVRANGEBYSCORE", keys.index("owner", owner), ms(until), ms(since))
+        + ("WITHSCORES", "LIMIT", 0, limit)
+        for owner in sorted(owners)
+    ]
+
+    def decode(replies: list[Any]) -> list[str]:
+        scored = (
+            (float(score), run_id) for reply in replies for run_id, score in pairs(reply).items()
+        )
+        return [run_id for _, run_id in heapq.nlargest(limit, scored)]
+
+    return Commands(commands, decode, transaction=False)
+
+
+async def run_ids_between(
+    store: AsyncRunStore,
+    since: datetime,
+    until: datetime,
+    limit: int,
+    owners: frozenset[str] | None,
+) -> list[str]:
+    """The newest `limit` run ids created in [since, until], of `owners` only unless None."""
+    if owners is None:
+        return await store.run(store.reads.created_between(since, until, limit))
+    if not owners:
+        return []
+    return await store.run(owned_between(store.keys, owners, since, until, limit))
+
+
 async def read_summaries(
-    store: AsyncRunStore, since: datetime, until: datetime, *, max_runs: int
+    store: AsyncRunStore,
+    since: datetime,
+    until: datetime,
+    *,
+    max_runs: int,
+    owners: frozenset[str] | None = None,
 ) -> tuple[list[RunSummary], bool]:
-    """The summaries of the newest `max_runs` runs created in [since, until], and whether the
-    window held more (truncated)."""
-    reply = await store.run(store.reads.created_between(since, until, max_runs + 1))
+    """The summaries of the newest `max_runs` runs created in [since, until] (of `owners` only
+    unless None), and whether the window held more (truncated)."""
+    reply = await run_ids_between(store, since, until, max_runs + 1, owners)
     run_ids = reply[:max_runs]
     summaries: list[RunSummary] = []
     for start in range(0, len(run_ids), READ_BATCH):
@@ -217,9 +282,13 @@ async def read_figures(
     until: datetime,
     *,
     max_runs: int,
+    owners: frozenset[str] | None = None,
 ) -> FlowFigures:
-    """The flow figures of the runs created in [since, until] (the newest `max_runs` of them)."""
-    summaries, truncated = await read_summaries(store, since, until, max_runs=max_runs)
+    """The flow figures of the runs created in [since, until] (the newest `max_runs` of them);
+    of the runs whose owner is one of `owners` only, unless None (every run)."""
+    summaries, truncated = await read_summaries(
+        store, since, until, max_runs=max_runs, owners=owners
+    )
     # tens of thousands of runs sorted and ranked: off the event loop (streams, probes)
     groups = await anyio.to_thread.run_sync(figures_of, summaries, group_by)
     return FlowFigures(

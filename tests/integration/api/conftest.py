@@ -9,17 +9,30 @@ import httpx
 import pytest
 
 from actionpool.api.app import create_app
+from actionpool.api.identity.settings import StaticTokenConfig
 from actionpool.api.settings import ApiSettings
 from actionpool.worker.settings import PoolSettings
+from tests.identity import ADMIN, ADMIN_HEADERS
+
+
+def with_admin(settings: ApiSettings) -> ApiSettings:
+    """The settings, accepting the suite's admin token too."""
+    tokens = [*settings.static_tokens, StaticTokenConfig.model_validate(ADMIN)]
+    return settings.model_copy(update={"static_tokens": tokens})
 
 
 @contextlib.asynccontextmanager
-async def serve(settings: ApiSettings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app on these settings, lifespan included, behind an in-process HTTP client."""
-    app = create_app(settings)
+async def serve(
+    settings: ApiSettings, headers: dict[str, str] | None = ADMIN_HEADERS
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app on these settings (accepting the suite's admin token), lifespan included,
+    behind an in-process HTTP client that sends `headers` (the admin's credential)."""
+    app = create_app(with_admin(settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://pool") as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://pool", headers=headers
+        ) as client:
             yield client
 
 

@@ -23,10 +23,12 @@ from actionpool.worker.store.aio import AsyncRunStore
 from actionpool.worker.store.changes import Settlement
 from actionpool.worker.store.keys import Keys
 from actionpool.worker.store.records import Attempt, RunEvent, RunStatus
+from actionpool.worker.store.sealing import Sealer
 from actionpool.worker.store.store import RunStore, limits_of
 from tests import measurements
 from tests.clock import ManualClock
 from tests.integration.conftest import MakeRun
+from tests.secrets_keys import SECRETS_KEYS
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.anyio
@@ -44,7 +46,8 @@ def async_store(settings: PoolSettings, name: str, **options: object) -> AsyncRu
         client_name=name,
         socket_timeout=options.get("socket_timeout"),  # type: ignore[arg-type]
     )
-    return AsyncRunStore(client, Keys(settings.key_prefix), limits_of(settings), doubt_budget_s=1)
+    keys, limits, sealer = Keys(settings.key_prefix), limits_of(settings), Sealer(SECRETS_KEYS)
+    return AsyncRunStore(client, keys, limits, sealer, doubt_budget_s=1)
 
 
 @pytest.fixture
@@ -162,7 +165,7 @@ async def test_redis_failing_mid_stream_ends_the_iteration_with_a_warning(
 ) -> None:
     with embedded_redis(tmp_path / "redis") as url:
         # Given a run followed on a Redis of its own, the follower blocked in XREAD
-        settings = PoolSettings(redis_url=url, redis_socket_timeout_s=1)
+        settings = PoolSettings(redis_url=url, redis_socket_timeout_s=1, secrets_keys=SECRETS_KEYS)
         store = RunStore.from_settings(settings)
         run_id = str(uuid.uuid4())
         store.redis.hset(store.keys.run(run_id), mapping={"status": "processing", "attempt": 1})

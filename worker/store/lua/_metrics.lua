@@ -1,22 +1,67 @@
 -- Pool metrics, counted in the scripts that change run state, so they are exact and cover
 -- the whole pool: one hash, field '<metric>\t<label values, tab-separated>' -> value.
 -- worker/telemetry/metrics.py names the labels of each metric and renders them for Prometheus;
--- BOUNDS_S must equal its BUCKET_BOUNDS_S (tests/unit/worker/test_metrics.py checks).
+-- the constants below must equal its own (tests/unit/worker/telemetry/test_metrics.py checks).
 local METRIC_FIELDS_MAX = 50000
 local BOUNDS_S = {0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}
+-- Every label value is cut to this many bytes (at a UTF-8 character boundary), tabs become
+-- spaces (a tab separates the labels of a field).
+local LABEL_VALUE_MAX_BYTES = 64
+-- At most this many distinct templates and owners ever label the metrics; a value first seen
+-- after that is counted as OTHER_LABEL. The values admitted are kept in the same hash:
+-- marker fields 'labels\t<dimension>\t<value>' -> 1, and 'labels\t<dimension>' -> how many
+-- (the renderer skips every 'labels' field).
+local TEMPLATE_LABEL_VALUES_MAX = 200
+local OWNER_LABEL_VALUES_MAX = 200
+local OTHER_LABEL = '_other'
+local LABEL_MARKER = 'labels'
+-- Of a metric's labels, the caller names the positions that come from callers (`capped`):
+-- position 2 is always the template, position 3 the owner (the catalogue's order).
+local CAPPED_DIMENSIONS = {[2] = 'template', [3] = 'owner'}
+local LABEL_VALUES_MAX = {template = TEMPLATE_LABEL_VALUES_MAX, owner = OWNER_LABEL_VALUES_MAX}
 
 local function metric_field(name, labels)
   return name .. '\t' .. table.concat(labels, '\t')
 end
 
--- The labels as given; but once the hash is full, a new label set has its template and owner
--- (positions `capped`) replaced by '_other', so a caller cannot grow it without bound.
+-- A label value cut to LABEL_VALUE_MAX_BYTES without splitting a UTF-8 character.
+local function clipped(value)
+  value = string.gsub(value, '\t', ' ')
+  if #value <= LABEL_VALUE_MAX_BYTES then return value end
+  local cut = LABEL_VALUE_MAX_BYTES
+  while cut > 0 do
+    local next_byte = string.byte(value, cut + 1)
+    if next_byte < 0x80 or next_byte >= 0xC0 then break end  -- not a continuation byte
+    cut = cut - 1
+  end
+  return string.sub(value, 1, cut)
+end
+
+-- The value itself if it labels the metrics already or there is room for one more value of
+-- its dimension (then it is recorded), else OTHER_LABEL. '' (no template, no owner) is free.
+local function admitted(mkey, dimension, value)
+  if value == '' then return value end
+  local marker = LABEL_MARKER .. '\t' .. dimension .. '\t' .. value
+  if redis.call('HEXISTS', mkey, marker) == 1 then return value end
+  local tally = LABEL_MARKER .. '\t' .. dimension
+  if (tonumber(redis.call('HGET', mkey, tally)) or 0) >= LABEL_VALUES_MAX[dimension] then
+    return OTHER_LABEL
+  end
+  redis.call('HSET', mkey, marker, 1)
+  redis.call('HINCRBY', mkey, tally, 1)
+  return value
+end
+
+-- The labels clipped, their templates and owners admitted; and once the hash is full, a new
+-- label set has its templates and owners replaced by OTHER_LABEL, so no caller can grow it
+-- without bound. `probe`: the field whose presence means the label set is known.
 local function bounded(mkey, probe, labels, capped)
-  if redis.call('HLEN', mkey) < METRIC_FIELDS_MAX then return labels end
-  if redis.call('HEXISTS', mkey, metric_field(probe, labels)) == 1 then return labels end
   local copy = {}
-  for i, value in ipairs(labels) do copy[i] = value end
-  for _, i in ipairs(capped) do copy[i] = '_other' end
+  for i, value in ipairs(labels) do copy[i] = clipped(value) end
+  for _, i in ipairs(capped) do copy[i] = admitted(mkey, CAPPED_DIMENSIONS[i], copy[i]) end
+  if redis.call('HLEN', mkey) < METRIC_FIELDS_MAX then return copy end
+  if redis.call('HEXISTS', mkey, metric_field(probe, copy)) == 1 then return copy end
+  for _, i in ipairs(capped) do copy[i] = OTHER_LABEL end
   return copy
 end
 
@@ -39,7 +84,8 @@ local function observe(mkey, name, labels, capped, value_s)
   redis.call('HINCRBY', mkey, metric_field(name .. '_count', labels), 1)
 end
 
--- action, template, owner and queue of a run, from its hash ('' when absent).
+-- action, template, owner and queue of a run, from its hash ('' when absent), as given:
+-- `count` and `observe` bound them.
 local function run_labels(run_key)
   local f = redis.call('HMGET', run_key, 'actionId', 'context', 'queue')
   local template, owner = '', ''

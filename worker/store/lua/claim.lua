@@ -7,7 +7,7 @@ local run_id, attempt, now_iso, attempt_json = ARGV[1], ARGV[2], ARGV[3], ARGV[4
 local log_body, events_cap = ARGV[5], ARGV[6]
 local lease_ttl_ms, now_ms, token = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9]
 -- token: unique to this claim, so a resend of the same call finds its own claim.
--- Returns {'claimed', run hash fields (flat), secrets json or ''}, or {why not}: 'missing',
+-- Returns {'claimed', run hash fields (flat), sealed secrets or ''}, or {why not}: 'missing',
 -- 'stale', 'deadline' or 'queue-timeout' (the caller expires the run), or the run's status.
 local state = redis.call('HMGET', run_key, 'status', 'attempt', 'startedAt', 'claimToken',
   'deadlineMs', 'queueDeadlineMs', 'readyMs', 'actionId', 'queue')

@@ -7,11 +7,12 @@ local queue_key, aborted_key = KEYS[9], KEYS[10]
 -- KEYS[11..]: the run's other indexes (all, action, owner, template)
 local run_id, fingerprint, created_ms = ARGV[1], ARGV[2], ARGV[3]
 local idem_ttl_s, has_key = ARGV[4], ARGV[5] == '1'
-local secrets_json, secrets_ttl_s, index_cutoff_ms = ARGV[6], ARGV[7], ARGV[8]
+local secrets_sealed, secrets_ttl_s, index_cutoff_ms = ARGV[6], ARGV[7], ARGV[8]
 local fields_json, due_ms, ready_ms = ARGV[9], ARGV[10], ARGV[11]
 local queue, message = ARGV[12], ARGV[13]
 -- fields_json: the run hash fields as one JSON object of strings; due_ms: '' or when the
--- sweep must look at the run; message: the broker payload, as kombu would LPUSH it.
+-- sweep must look at the run; message: the broker payload, as kombu would LPUSH it;
+-- secrets_sealed: '' or the run's secrets as one token (never plaintext), kept secrets_ttl_s.
 -- Returns {outcome, run id, fingerprint}; outcome: 'created'; 'exists' (this same call was
 -- carried out before: a resend); 'replay' (the key names a run: its id and fingerprint);
 -- 'aborted' (the API gave this run id up after losing the reply of an earlier send).
@@ -31,7 +32,9 @@ if has_key then
   redis.call('HSET', idem_key, 'runId', run_id, 'fingerprint', fingerprint)
   redis.call('EXPIRE', idem_key, idem_ttl_s)
 end
-if secrets_json ~= '' then redis.call('SET', secrets_key, secrets_json, 'EX', secrets_ttl_s) end
+if secrets_sealed ~= '' then
+  redis.call('SET', secrets_key, secrets_sealed, 'EX', secrets_ttl_s)
+end
 redis.call('ZADD', open_key, created_ms, run_id)
 count_run(metrics_key, run_key, 'created')
 for i = 11, #KEYS do

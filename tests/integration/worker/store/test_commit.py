@@ -23,6 +23,7 @@ from actionpool.worker.store.scripts import full_source
 from tests.clock import ManualClock
 from tests.integration.conftest import Broker
 from tests.redis_proxy import RedisProxy, redis_proxy
+from tests.secrets_keys import SECRETS_KEYS
 
 pytestmark = pytest.mark.anyio
 
@@ -152,7 +153,7 @@ async def test_a_create_refused_by_a_full_redis_is_not_created(
 ) -> None:
     with embedded_redis(tmp_path / "redis") as url:
         # Given a Redis out of memory (it refuses writes: maxmemory-policy noeviction)
-        settings = PoolSettings(redis_url=url, key_prefix="apoom:")
+        settings = PoolSettings(redis_url=url, key_prefix="apoom:", secrets_keys=SECRETS_KEYS)
         client = PoolClient.from_settings(settings, registry, clock)
         with redis.Redis.from_url(url) as admin:
             admin.config_set("maxmemory", 1)

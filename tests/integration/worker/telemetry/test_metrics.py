@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -10,6 +12,7 @@ from actionpool.worker.clock import ms
 from actionpool.worker.execution.executor import Executor
 from actionpool.worker.store.records import RunContext
 from actionpool.worker.store.store import RunStore
+from actionpool.worker.telemetry import metrics
 from tests.integration.conftest import Broker
 
 pytestmark = pytest.mark.anyio
@@ -118,3 +121,23 @@ async def test_the_pool_says_whether_its_redis_may_evict(client: PoolClient) -> 
     # Then the pool's metrics show its policy and that nothing was evicted
     assert value(found, "actionpool_redis_evicting", policy="noeviction") == 0
     assert value(found, "actionpool_redis_evicted_keys_total") == 0
+
+
+async def test_the_rendering_runs_off_the_event_loop(
+    client: PoolClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a renderer that notes the thread it renders in
+    threads: list[int] = []
+    real_render = metrics.render
+
+    def noting_render(snapshot: metrics.PoolSnapshot) -> bytes:
+        threads.append(threading.get_ident())
+        return real_render(snapshot)
+
+    monkeypatch.setattr(metrics, "render", noting_render)
+    await start(client, "debug:log", {"message": "hi"})
+    # When the pool's metrics are rendered from the event loop
+    text = await metrics.render_pool_metrics(client.store, client.registry.queues())
+    # Then they were rendered once, in another thread
+    assert len(threads) == 1 and threads[0] != threading.get_ident()
+    assert value(samples(text), "actionpool_runs_created_total", action="debug:log", **LABELS) == 1

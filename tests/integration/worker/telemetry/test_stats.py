@@ -15,7 +15,7 @@ from actionpool.worker.execution.dispatch import Dispatcher
 from actionpool.worker.execution.executor import Executor
 from actionpool.worker.store.records import RunContext
 from actionpool.worker.store.store import RunStore
-from actionpool.worker.telemetry.stats import GroupBy
+from actionpool.worker.telemetry.stats import GroupBy, read_figures
 from tests.clock import ManualClock
 
 pytestmark = pytest.mark.anyio
@@ -195,3 +195,32 @@ async def test_an_expired_run_record_is_skipped(
         client, "template", store.now() - timedelta(minutes=1), store.now(), max_runs=100
     )
     assert [g["runs"] for g in body["groups"]] == [1]
+
+
+async def test_the_figures_of_some_owners_read_only_their_runs(
+    client: PoolClient, store: RunStore, record: Record
+) -> None:
+    # Given runs of three owners and one without, a minute apart, team A's the oldest
+    start = store.now() - timedelta(minutes=10)
+    for minute, owner in enumerate([TEAM_A, TEAM_A, TEAM_B, "group:default/c", None, TEAM_B]):
+        created_at = start + timedelta(minutes=minute)
+        record("debug:log", {}, template=CREATE, owner=owner, created_at=created_at)
+    since, until = start - timedelta(minutes=1), store.now()
+
+    async def owned(
+        owners: frozenset[str] | None, max_runs: int = 100
+    ) -> tuple[list[tuple[str | None, int]], bool]:
+        found = await read_figures(
+            client.store, GroupBy.OWNER, since, until, max_runs=max_runs, owners=owners
+        )
+        return [(g.key, g.runs) for g in found.groups], found.truncated
+
+    # When the figures of teams A and B are read, all of them, then the newest three of them
+    both = await owned(frozenset({TEAM_A, TEAM_B}))
+    newest = await owned(frozenset({TEAM_A, TEAM_B}), max_runs=3)
+    # Then only their runs count, the newest first when the window is cut
+    assert both == ([(TEAM_A, 2), (TEAM_B, 2)], False)
+    assert newest == ([(TEAM_B, 2), (TEAM_A, 1)], True)
+    # And no owner reads no run, and None reads every run
+    assert await owned(frozenset()) == ([], False)
+    assert len((await owned(None))[0]) == 4

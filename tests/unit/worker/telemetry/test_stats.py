@@ -8,6 +8,8 @@ import pytest
 
 from actionpool.worker.store.records import RunStatus
 from actionpool.worker.telemetry.stats import (
+    GROUP_KEY_MAX_CHARS,
+    OTHER_GROUP,
     GroupBy,
     RunSummary,
     decode_summary,
@@ -201,3 +203,28 @@ def test_a_summary_is_decoded_from_the_run_hash_fields() -> None:
     )
     assert summary.duration_s == 2.5
     assert decode_summary([None] * 6) is None
+
+
+def test_groups_past_the_bound_are_summed_in_one_other_group() -> None:
+    # Given three runs of one owner and one run of each of four others
+    runs = [run(OK, ends_s=1, owner="group:default/big") for _ in range(3)]
+    runs += [run(FAILED, ends_s=1, owner=f"group:default/o{n}") for n in range(4)]
+    # When grouped by owner with room for two groups
+    groups = figures_of(runs, GroupBy.OWNER, groups_max=2)
+    # Then the two largest are named and the three others are one last group of their runs
+    assert [(g.key, g.runs) for g in groups] == [
+        ("group:default/big", 3),
+        ("group:default/o0", 1),
+        (OTHER_GROUP, 3),
+    ]
+    assert groups[-1].failed == 3 and groups[-1].success_rate == 0.0
+
+
+def test_long_keys_are_cut_and_the_runs_they_share_are_one_group() -> None:
+    # Given two runs whose templates differ only past the key bound
+    stem = "template:default/" + "x" * GROUP_KEY_MAX_CHARS
+    runs = [run(OK, ends_s=1, template=f"{stem}-a"), run(OK, ends_s=1, template=f"{stem}-b")]
+    # When grouped by template
+    groups = figures_of(runs, GroupBy.TEMPLATE)
+    # Then they are one group under the cut key
+    assert [(g.key, g.runs) for g in groups] == [(stem[:GROUP_KEY_MAX_CHARS], 2)]
