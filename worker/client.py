@@ -41,6 +41,7 @@ from actionpool.worker.intake.payload import validate_input
 from actionpool.worker.settings import PoolSettings
 from actionpool.worker.store.aio import AsyncRunStore
 from actionpool.worker.store.health import MemoryHealth, check_memory
+from actionpool.worker.store.ops import Commands
 from actionpool.worker.store.records import (
     TERMINAL_EVENT_TYPES,
     Run,
@@ -50,7 +51,7 @@ from actionpool.worker.store.records import (
 )
 from actionpool.worker.store.replies import Created
 from actionpool.worker.telemetry import spans
-from actionpool.worker.telemetry.metrics import render_pool_metrics
+from actionpool.worker.telemetry.metrics import label_admission, render_pool_metrics
 from actionpool.worker.telemetry.stats import FlowFigures, GroupBy, read_figures
 
 __all__ = [
@@ -117,18 +118,24 @@ class PoolClient:
         self.dispatcher = dispatcher
         self.allow_eviction = allow_eviction
         self.block_s = min(WAIT_BLOCK_S, socket_timeout_s / 2)
+        self.label_admission: Commands[None] | None = None
 
     @classmethod
     def from_settings(
         cls, settings: PoolSettings, registry: Registry, clock: Clock = SYSTEM_CLOCK
     ) -> PoolClient:
-        return cls(
+        store = AsyncRunStore.from_settings(settings, clock)
+        client = cls(
             registry,
-            AsyncRunStore.from_settings(settings, clock),
+            store,
             Dispatcher(Envelopes(create_celery_app(settings)), clock),
             allow_eviction=settings.allow_eviction,
             socket_timeout_s=settings.redis_socket_timeout_s,
         )
+        client.label_admission = label_admission(
+            store.keys.metrics, settings.metrics_label_owners, settings.metrics_label_templates
+        )
+        return client
 
     def actions(self) -> list[Action[Any, Any]]:
         return list(self.registry)
@@ -256,6 +263,8 @@ class PoolClient:
             log.warning("Redis does not answer yet (%s): its memory policy is checked later", exc)
             return
         check_memory(health, allow_eviction=self.allow_eviction)
+        if self.label_admission is not None:
+            await self.store.run(self.label_admission)
 
     async def stats(
         self,

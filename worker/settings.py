@@ -50,6 +50,16 @@ class PoolSettings(BaseSettings):
         description="An open run whose message left its queue this long ago without its "
         "attempt starting is put on the queue again (the message was lost in the broker)",
     )
+    metrics_label_owners: list[str] | None = Field(
+        default=None,
+        description="The only owners that label metrics (others count as _other); unset: the "
+        "first 200 seen",
+    )
+    metrics_label_templates: list[str] | None = Field(
+        default=None,
+        description="The only templates that label metrics (others count as _other); unset: "
+        "the first 200 seen",
+    )
     allow_eviction: bool = Field(
         default=False,
         description="Run on a Redis whose maxmemory-policy may evict keys (runs can vanish)",

@@ -27,6 +27,7 @@ from actionpool.worker.broker.envelope import run_id_of
 from actionpool.worker.clock import ms
 from actionpool.worker.store.aio import AsyncRunStore
 from actionpool.worker.store.health import MemoryHealth
+from actionpool.worker.store.ops import Commands, flat
 
 NAMESPACE = "actionpool"
 RUN_LABELS = ("action", "template", "owner")
@@ -127,6 +128,21 @@ def allowlist_fields(dimension: str, values: Iterable[str]) -> dict[str, str]:
     admitted values at its bound, so the scripts count any other one as `OTHER_LABEL`."""
     admitted = {f"{LABEL_MARKER}\t{dimension}\t{clipped_label(v)}": "1" for v in values if v}
     return {**admitted, f"{LABEL_MARKER}\t{dimension}": str(LABEL_VALUES_MAX[dimension])}
+
+
+def label_admission(
+    metrics_key: str, owners: Iterable[str] | None, templates: Iterable[str] | None
+) -> Commands[None] | None:
+    """The write that makes the configured owners and templates the only ones that label
+    metrics (`ACTIONPOOL_METRICS_LABEL_OWNERS`, `_TEMPLATES`); None when neither is set."""
+    fields: dict[str, str] = {}
+    if owners is not None:
+        fields |= allowlist_fields("owner", owners)
+    if templates is not None:
+        fields |= allowlist_fields("template", templates)
+    if not fields:
+        return None
+    return Commands([("HSET", metrics_key, *flat(fields))], lambda _: None)
 
 
 def counter_families(fields: dict[str, str]) -> Iterator[Metric]:
