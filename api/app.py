@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -29,39 +29,20 @@ from actionpool.worker.telemetry.tracing import configure_tracing, shutdown_trac
 log = logging.getLogger(__name__)
 
 
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+ROUTERS = (actions.router, runs.router, stats.router, health.router, metrics.router, docs.router)
+
+
 def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastAPI:
     registry = registry or build_registry(settings.action_overrides)
     for error in registry.plugin_errors:
         log.error("plugin not loaded: %s", error)
-
     authenticator = Authenticator(settings)  # refuses a start with no credential configured
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = PoolClient.from_settings(settings, registry)
-        app.state.client = client
-        app.state.audit = audit = Audit(client)
-        flusher = asyncio.create_task(audit.flush_every_second())
-        app.state.rate_limiter = RateLimiter.from_settings(
-            settings, key_prefix=client.store.keys.rate_limit
-        )
-        try:
-            await client.check_at_start()  # refuses a Redis that may evict keys
-            yield
-        finally:
-            flusher.cancel()
-            with contextlib.suppress(Exception):
-                await audit.flush()
-            await client.close()
-            await app.state.rate_limiter.close()
-            await authenticator.close()
-            shutdown_tracing()
-
     app = FastAPI(
         title="actionpool",
         version="1",
         description="Runs Backstage scaffolder actions out of process.",
-        lifespan=lifespan,
+        lifespan=lifespan_of(settings, registry, authenticator),
         openapi_url=None,  # served by api.routes.docs, behind authentication
         docs_url=None,
         redoc_url=None,
@@ -76,18 +57,40 @@ def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastA
         json_limits=JsonLimits.of(settings),
         body_timeout_s=settings.body_timeout_s,
     )
-    routers = (
-        actions.router,
-        runs.router,
-        stats.router,
-        health.router,
-        metrics.router,
-        docs.router,
-    )
-    for router in routers:
+    for router in ROUTERS:
         app.include_router(router)
     install_openapi(app, registry)
     return app
+
+
+def lifespan_of(
+    settings: ApiSettings, registry: Registry, authenticator: Authenticator
+) -> Lifespan:
+    """What an API process holds while it serves: the pool client, the audit trail (and its
+    flush each second), the rate limiter."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = PoolClient.from_settings(settings, registry)
+        app.state.client = client
+        app.state.audit = audit = Audit(client)
+        flusher = asyncio.create_task(audit.flush_every_second())
+        app.state.rate_limiter = limiter = RateLimiter.from_settings(
+            settings, key_prefix=client.store.keys.rate_limit
+        )
+        try:
+            await client.check_at_start()  # refuses a Redis that may evict keys
+            yield
+        finally:
+            flusher.cancel()
+            with contextlib.suppress(Exception):
+                await audit.flush()
+            await client.close()
+            await limiter.close()
+            await authenticator.close()
+            shutdown_tracing()
+
+    return lifespan
 
 
 SERVICE_NAME = "actionpool-api"

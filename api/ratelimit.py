@@ -1,7 +1,8 @@
 """`RateLimiter`: how fast one credential may start runs, held in Redis so every API process
 shares one budget per credential.
 
-A moving window (the `limits` library's, on redis-py: no second Redis client) of
+A moving window (the `limits` library's, on redis-py with a connection pool of its own: no
+second Redis client library) of
 `ACTIONPOOL_RATE_LIMIT_CREATE` (default `120/minute`) per credential: a run started past it
 is a `RateLimitedError` (429) whose `Retry-After` says when the oldest hit in the window
 leaves it. Its keys are `Keys.rate_limit` + `:LIMITER/create/<sha256 of the credential

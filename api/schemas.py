@@ -19,7 +19,9 @@ class BackstageUser(ApiModel):
     """Backstage's `${{ user }}`: the user who started the task. Its entity's groups count as
     the caller's teams only when a verified user token names this same user."""
 
-    ref: str | None = Field(default=None, max_length=512)
+    ref: str | None = Field(
+        default=None, max_length=512, description="Not used: the run's user is `context.userRef`"
+    )
     entity: dict[str, Any] | None = Field(
         default=None, description="`${{ user.entity }}`: the user's catalog entity"
     )

@@ -68,6 +68,8 @@ class BackstageKeys:
         self.auth = KeyPair()
         self.fetches: list[str] = []
         self.down = False
+        self.answer: bytes | None = None
+        """When set, every key set is answered with these bytes (a broken Backstage)."""
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
@@ -85,7 +87,7 @@ class BackstageKeys:
                 keys.fetches.append(self.path)
                 found = keys.key_sets().get(self.path)
                 status = 503 if keys.down else 200 if found else 404
-                body = json.dumps(found or {}).encode()
+                body = keys.answer if keys.answer is not None else json.dumps(found or {}).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -32,12 +32,13 @@ from actionpool.actions.errors import (
 from actionpool.actions.registry import Registry
 from actionpool.worker.broker.app import create_celery_app
 from actionpool.worker.broker.envelope import Envelopes
-from actionpool.worker.clock import SYSTEM_CLOCK, Clock, after, whole_ms
+from actionpool.worker.clock import SYSTEM_CLOCK, Clock, whole_ms
 from actionpool.worker.eventstream import follow
 from actionpool.worker.execution.dispatch import Dispatcher
 from actionpool.worker.execution.policy import time_limits_of
 from actionpool.worker.intake.idempotency import derive_key, digest, fingerprint
 from actionpool.worker.intake.payload import validate_input
+from actionpool.worker.intake.request import RunRequest, new_run
 from actionpool.worker.settings import PoolSettings
 from actionpool.worker.store.aio import AsyncRunStore
 from actionpool.worker.store.health import MemoryHealth, check_memory
@@ -63,6 +64,7 @@ __all__ = [
     "RunContext",
     "RunEvent",
     "RunRequest",
+    "new_run",
     "RunStatus",
     "time_limits_of",
     "whole_ms",
@@ -81,18 +83,6 @@ def check_run_id(run_id: str) -> str:
     except ValueError:
         raise RunNotFoundError(f"No run with id {run_id!r}") from None
     return run_id
-
-
-@dataclasses.dataclass(frozen=True)
-class RunRequest:
-    """What a caller asks for when it starts a run."""
-
-    input: dict[str, Any]
-    context: RunContext
-    secrets: dict[str, str]
-    dry_run: bool = False
-    body_key: str | None = None
-    header_key: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,21 +278,3 @@ class PoolClient:
     async def close(self) -> None:
         with contextlib.suppress(RedisError):  # closing a client of a Redis that is gone
             await self.store.close()
-
-
-def new_run(action: Action[Any, Any], request: RunRequest, now: datetime) -> Run:
-    """The record of a run about to be created: open, with its limits and trace context."""
-    return Run(
-        id=str(uuid.uuid4()),
-        action_id=action.id,
-        status=RunStatus.OPEN,
-        input=request.input,
-        max_attempts=action.retry.max_attempts,
-        context=request.context,
-        dry_run=request.dry_run,
-        queue=action.queue,
-        created_at=now,
-        queue_deadline_at=after(now, action.queue_timeout_s),
-        deadline_at=after(now, action.deadline_s),
-        traceparent=spans.current_traceparent(),
-    )

@@ -37,6 +37,12 @@ class Authenticator:
                 "which lets anyone who can reach the pool run and read everything, set "
                 "ACTIONPOOL_AUTH_DISABLED=true"
             )
+        if settings.has_credentials and settings.auth_disabled:
+            raise AuthConfigurationError(
+                "ACTIONPOOL_AUTH_DISABLED=true would make every caller an admin, yet "
+                "credentials are configured (ACTIONPOOL_STATIC_TOKENS or "
+                "ACTIONPOOL_BACKSTAGE_URL): set one or the other"
+            )
         self.disabled = settings.auth_disabled
         if self.disabled:
             log.warning("authentication is disabled: every caller is an admin")
@@ -48,6 +54,7 @@ class Authenticator:
                 self.http,
                 refetch_interval_s=settings.jwks_refetch_interval_s,
                 max_age_s=settings.jwks_max_age_s,
+                fetch_timeout_s=settings.jwks_timeout_s,
             )
             self.backstage = BackstageTokens(settings, jwks)
 

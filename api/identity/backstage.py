@@ -40,7 +40,7 @@ class BackstageTokens:
         self.base_url = settings.backstage_url.rstrip("/")
         self.audience = settings.plugin_id
         self.plugins = settings.backstage_plugins
-        self.user_owners = settings.user_owners
+        self.user_owners = {user.lower(): groups for user, groups in settings.user_owners.items()}
         self.algorithms = list(settings.jwt_algorithms)
         self.leeway_s = settings.jwt_leeway_s
         self.jwks = jwks
@@ -81,7 +81,7 @@ class BackstageTokens:
 
     def owners_of_user(self, user_ref: str) -> Owners:
         """A user acts for itself and for the groups the configuration names."""
-        return Owners.of([user_ref, *self.user_owners.get(user_ref, [])])
+        return Owners.of([user_ref, *self.user_owners.get(user_ref.lower(), [])])
 
     async def _user(self, token: str) -> str:
         header = self._header(token, USER_TOKEN_TYPE, reason="user-token-invalid")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -42,11 +43,13 @@ class JwksCache:
         *,
         refetch_interval_s: float,
         max_age_s: float,
+        fetch_timeout_s: float = 10.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = http
         self.refetch_interval_s = refetch_interval_s
         self.max_age_s = max_age_s
+        self.fetch_timeout_s = fetch_timeout_s
         self.monotonic = monotonic
         self.entries: dict[str, _Entry] = {}
         self.fetches = 0
@@ -64,6 +67,8 @@ class JwksCache:
                 await self._refresh(url, entry, kid)
             elif entry.failure is not None and kid not in entry.keys:
                 raise entry.failure  # the last fetch failed: the same answer until the next
+            if entry.failure is not None and self._expired(entry):
+                raise entry.failure  # held keys outlive a failing Backstage only so long
         return entry.keys.get(kid)
 
     async def _refresh(self, url: str, entry: _Entry, kid: str) -> None:
@@ -84,6 +89,12 @@ class JwksCache:
         fetched = entry.fetched_at_s
         return fetched is None or self.monotonic() - fetched >= self.max_age_s
 
+    def _expired(self, entry: _Entry) -> bool:
+        """Keys held longer than twice their age limit are not used, fetch failing or not
+        (a key Backstage dropped must stop working some time)."""
+        fetched = entry.fetched_at_s
+        return fetched is None or self.monotonic() - fetched >= 2 * self.max_age_s
+
     def _may_fetch(self, entry: _Entry) -> bool:
         attempted = entry.attempted_at_s
         return attempted is None or self.monotonic() - attempted >= self.refetch_interval_s
@@ -91,12 +102,24 @@ class JwksCache:
     async def _fetch(self, url: str) -> dict[str, jwt.PyJWK]:
         self.fetches += 1
         try:
-            response = await self.http.get(url, headers={"Accept": "application/json"})
-            response.raise_for_status()
-            if len(response.content) > MAX_JWKS_BYTES:
-                raise JwksUnavailableError(f"{url} answered more than {MAX_JWKS_BYTES} bytes")
-            key_set = jwt.PyJWKSet.from_dict(response.json())
-        except (httpx.HTTPError, ValueError, jwt.PyJWKSetError) as exc:
+            async with asyncio.timeout(self.fetch_timeout_s):
+                body = await self._read(url)
+            document = json.loads(body)
+            if not isinstance(document, dict):
+                raise ValueError("the key set is not a JSON object")
+            key_set = jwt.PyJWKSet.from_dict(document)
+        except (httpx.HTTPError, ValueError, TimeoutError, jwt.PyJWKSetError) as exc:
             log.warning("JWKS %s could not be fetched: %s", url, exc)
             raise JwksUnavailableError(f"{url}: {exc}") from exc
         return {k.key_id: k for k in key_set.keys if k.key_id}
+
+    async def _read(self, url: str) -> bytes:
+        """The answer's body, refused past `MAX_JWKS_BYTES` as it arrives."""
+        body = bytearray()
+        async with self.http.stream("GET", url, headers={"Accept": "application/json"}) as r:
+            r.raise_for_status()
+            async for chunk in r.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_JWKS_BYTES:
+                    raise ValueError(f"the key set is larger than {MAX_JWKS_BYTES} bytes")
+        return bytes(body)

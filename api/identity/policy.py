@@ -47,7 +47,8 @@ def groups_of_entity(entity: Mapping[str, Any]) -> set[str]:
     if isinstance(metadata, Mapping) and isinstance(metadata.get("namespace"), str):
         namespace = metadata["namespace"]
     groups: set[str] = set()
-    for relation in entity.get("relations") or []:
+    relations = entity.get("relations")
+    for relation in relations if isinstance(relations, list) else []:
         if isinstance(relation, Mapping) and relation.get("type") == "memberOf":
             target = relation.get("targetRef")
             if isinstance(target, str):
@@ -73,7 +74,8 @@ def creating_owners(principal: Principal, user_entity: Mapping[str, Any] | None)
 
 def owner_for_new_run(owners: Owners, requested: str | None) -> str | None:
     """The owner a new run gets: the one asked for, if the caller may act for it; the
-    caller's only owner when none was named; none for a caller that acts for any owner."""
+    caller's only owner when none was named; none for a caller that acts for any owner.
+    Owners are kept in lower case, so indexes, metric labels and keys have one spelling."""
     if requested is None:
         if owners.every:
             return None
@@ -84,7 +86,7 @@ def owner_for_new_run(owners: Owners, requested: str | None) -> str | None:
             f"{owners.shown()}"
         )
     if requested in owners:
-        return requested
+        return requested.lower()  # refs compare without case: one spelling in every index
     raise NotAllowedError(
         f"this credential may not create runs for {requested[:128]!r}; it creates runs for "
         f"{owners.shown()}"
@@ -104,7 +106,7 @@ def user_for_new_run(principal: Principal, requested: str | None) -> str | None:
 
 
 def sees(principal: Principal, owner: str | None, user_ref: str | None) -> bool:
-    """Whether a caller may see (read, follow, cancel, retry) a run."""
+    """Whether a caller may see (read, follow, cancel) a run."""
     owners = principal.visible_owners
     if owners.every or (owner is not None and owner in owners):
         return True

@@ -11,6 +11,13 @@ from actionpool.api.identity.principal import EVERY_OWNER, Scope
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
+def check_owner_refs(owners: list[str]) -> list[str]:
+    for owner in owners:
+        if owner != EVERY_OWNER and ":" not in owner:
+            raise ValueError(f"owner {owner!r} is not an entity ref such as group:default/x")
+    return owners
+
+
 class Grant(BaseModel):
     """What a credential may do: its scopes, and the owners it acts for (`*`: any)."""
 
@@ -22,10 +29,7 @@ class Grant(BaseModel):
     @field_validator("owners")
     @classmethod
     def _owner_refs(cls, owners: list[str]) -> list[str]:
-        for owner in owners:
-            if owner != EVERY_OWNER and ":" not in owner:
-                raise ValueError(f"owner {owner!r} is not an entity ref such as group:default/x")
-        return owners
+        return check_owner_refs(owners)
 
 
 class StaticTokenConfig(Grant):
@@ -95,6 +99,15 @@ class IdentitySettings(BaseModel):
         default=3600.0, gt=0, description="A JWKS older than this is fetched again"
     )
     jwks_timeout_s: float = Field(default=5.0, gt=0, description="Timeout of a JWKS fetch")
+
+    @field_validator("user_owners")
+    @classmethod
+    def _user_groups(cls, user_owners: dict[str, list[str]]) -> dict[str, list[str]]:
+        for user, groups in user_owners.items():
+            if not user.lower().startswith("user:"):
+                raise ValueError(f"{user!r} is not a user ref such as user:default/alice")
+            check_owner_refs(groups)
+        return user_owners
 
     @property
     def has_credentials(self) -> bool:

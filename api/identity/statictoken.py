@@ -26,15 +26,15 @@ def hash_token(token: str) -> str:
 
 class StaticTokens:
     def __init__(self, configs: list[StaticTokenConfig]) -> None:
-        self.configs = [(bytes.fromhex(c.sha256), c) for c in configs]
+        self.configs = configs
 
     def verify(self, token: str) -> Principal | None:
         """The token's principal, or None when no configured hash matches. Every hash is
         compared (no early exit), so timing says nothing about which one was near."""
-        presented = hashlib.sha256(token.encode()).digest()
+        presented = hash_token(token)
         found: StaticTokenConfig | None = None
-        for digest, config in self.configs:
-            if hmac.compare_digest(presented, digest):
+        for config in self.configs:
+            if hmac.compare_digest(presented, config.sha256):
                 found = config
         if found is None:
             return None

@@ -41,13 +41,13 @@ async def list_actions(client: ClientDep, _: Caller) -> list[ActionView]:
         ),
         **error_responses(400, 401, 403, 404, 413, 415, 422, 424, 429, 503, 504),
     },
-    dependencies=[Depends(require_json)],
 )
 async def create_run(
     actionId: str,  # noqa: N803 - the path parameter's public name
     body: CreateRunBody,
     client: ClientDep,
     access: Creator,
+    _json: Annotated[None, Depends(require_json)],  # after the credential: a 401 comes first
     limiter: RateLimiterDep,
     wait: WaitQuery = 0,
     fail_on_error: FailOnErrorQuery = True,

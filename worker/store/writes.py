@@ -17,22 +17,20 @@ from actionpool.worker.store.changes import (
     secrets_ttl_s,
 )
 from actionpool.worker.store.keys import ABORTED_TTL_S, Keys
-from actionpool.worker.store.ops import Commands, ScriptCall, flat
+from actionpool.worker.store.ops import ScriptCall, flat
 from actionpool.worker.store.records import (
     CANCELLED_BEFORE_START,
     Attempt,
-    ErrorInfo,
     Run,
     RunStatus,
     encode_run,
 )
+from actionpool.worker.store.recovery import RecoveryWrites
 from actionpool.worker.store.replies import (
     HAS_SECRETS,
     Cancellation,
     Claim,
     Created,
-    ExpireOutcome,
-    RedispatchOutcome,
     Renewal,
     SettleOutcome,
     literal,
@@ -46,12 +44,12 @@ def optional(value: int | None) -> str | int:
     return "" if value is None else value
 
 
-class Writes:
-    """Script calls for one pool's keys and limits; run secrets go in and come out sealed."""
+class Writes(RecoveryWrites):
+    """Script calls for one pool's keys and limits; run secrets go in and come out sealed
+    (the sweep's own changes: `RecoveryWrites`)."""
 
     def __init__(self, keys: Keys, limits: StoreLimits, sealer: Sealer) -> None:
-        self.keys = keys
-        self.limits = limits
+        super().__init__(keys, limits)
         self.sealer = sealer
 
     def create(
@@ -252,82 +250,6 @@ class Writes:
             ],
             decode=Cancellation.of,
         )
-
-    def expire(
-        self, run_id: str, queue: str, error: ErrorInfo, now: datetime
-    ) -> ScriptCall[ExpireOutcome]:
-        """Fail an open run past its queue timeout or deadline."""
-        body = {
-            "message": f"Run completed with status: failed ({error.name})",
-            "status": RunStatus.FAILED,
-            "error": error.model_dump(),
-        }
-        return ScriptCall(
-            "expire",
-            keys=self._open_run_keys(run_id, queue, RunStatus.FAILED),
-            args=[
-                run_id,
-                iso(now),
-                self.limits.events_max_per_run,
-                self.limits.run_retention_s,
-                json.dumps(body),
-                error.model_dump_json(),
-                ms(now),
-            ],
-            decode=lambda reply: literal(reply, ExpireOutcome),
-        )
-
-    def _open_run_keys(self, run_id: str, queue: str, target: RunStatus) -> list[str]:
-        k = self.keys
-        return [
-            k.run(run_id),
-            k.index("status", RunStatus.OPEN),
-            k.index("status", target),
-            k.events(run_id),
-            k.event_seq(run_id),
-            k.secrets(run_id),
-            k.attempts(run_id),
-            k.checkpoints(run_id),
-            k.metrics,
-            k.due,
-            k.waiting(queue),
-        ]
-
-    def redispatch(
-        self, run_id: str, queue: str, seen_ms: int, message: Message | None
-    ) -> ScriptCall[RedispatchOutcome]:
-        """Put `message`, a copy of an open run's next attempt, on its queue if the sweep's
-        view of the run (`seen_ms`, its waiting score) is still true; without a message (the
-        run was no longer open), only drop a run that is not open from the waiting set."""
-        k = self.keys
-        return ScriptCall(
-            "redispatch",
-            keys=[
-                k.run(run_id),
-                k.waiting(queue),
-                message.key if message else k.queue(queue),
-                k.metrics,
-            ],
-            args=[
-                run_id,
-                seen_ms,
-                message.pushed_ms if message else 0,
-                message.payload if message else "",
-            ],
-            decode=lambda reply: literal(reply, RedispatchOutcome),
-        )
-
-    def rescore(self, run_id: str) -> ScriptCall[int]:
-        """Put a run back at its true due time (0: it needs the sweep no more)."""
-        return ScriptCall(
-            "rescore", keys=[self.keys.run(run_id), self.keys.due], args=[run_id], decode=int
-        )
-
-    def defer(self, sorted_set: str, run_id: str, until_ms: int) -> Commands[None]:
-        """Move a run the sweep could not handle later in one of its sets (only if it is
-        still there), so it does not hold the head of the set for every later pass."""
-        command = ("ZADD", sorted_set, "XX", until_ms, run_id)
-        return Commands([command], lambda _: None, transaction=False)
 
     def count(self, name: str, labels: list[str], by: int = 1) -> ScriptCall[None]:
         """Add `by` to a pool counter (`worker.telemetry.metrics`)."""

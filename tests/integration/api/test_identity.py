@@ -192,6 +192,12 @@ def test_a_start_without_credentials_refuses_unless_told_explicitly() -> None:
         Authenticator(IdentitySettings())
     # Unless authentication is disabled in so many words
     assert Authenticator(IdentitySettings(auth_disabled=True)).disabled
+    # And never both: credentials configured and authentication disabled
+    tokens = [static_token("apt_x", "x", ALL_SCOPES, [PAYMENTS])]
+    with pytest.raises(AuthConfigurationError, match="one or the other"):
+        Authenticator(
+            IdentitySettings.model_validate({"auth_disabled": True, "static_tokens": tokens})
+        )
 
 
 async def test_with_authentication_disabled_every_caller_is_served(settings: PoolSettings) -> None:
@@ -218,3 +224,11 @@ async def test_a_credential_past_its_rate_is_told_when_to_come_back(
         assert int(refused.headers["Retry-After"]) >= 1
         infra = await http.post(RUNS, json=run_body(), headers=bearer("apt_infra"))
         assert infra.status_code == 202
+
+
+async def test_a_body_not_sent_as_json_without_a_credential_is_a_401(
+    settings: PoolSettings, keys: BackstageKeys
+) -> None:
+    async with serve(api_settings(settings, keys), headers=None) as http:
+        response = await http.post(RUNS, content=b"input=x")
+        assert response.status_code == 401

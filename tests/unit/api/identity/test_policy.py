@@ -65,10 +65,7 @@ def test_a_single_owner_is_the_default_and_several_must_be_named() -> None:
 
 
 def test_an_owner_outside_the_credential_is_refused_and_case_does_not_matter() -> None:
-    assert (
-        policy.owner_for_new_run(Owners.of([PAYMENTS]), "Group:Default/Payments")
-        == "Group:Default/Payments"
-    )
+    assert policy.owner_for_new_run(Owners.of([PAYMENTS]), "Group:Default/Payments") == PAYMENTS
     with pytest.raises(NotAllowedError):
         policy.owner_for_new_run(Owners.of([PAYMENTS]), INFRA)
 
@@ -112,3 +109,8 @@ def test_static_tokens_are_known_by_their_hash_only() -> None:
     assert found is not None and found.subject == "ci" and PAYMENTS in found.owners
     assert tokens.verify(token + "x") is None
     assert token not in config.model_dump_json()
+
+
+def test_an_entity_with_odd_relations_counts_for_no_group() -> None:
+    for relations in (5, True, "x", None, [5, {"type": "memberOf", "targetRef": 3}]):
+        assert policy.groups_of_entity({"kind": "User", "relations": relations}) == set()
