@@ -232,3 +232,15 @@ async def test_a_body_not_sent_as_json_without_a_credential_is_a_401(
     async with serve(api_settings(settings, keys), headers=None) as http:
         response = await http.post(RUNS, content=b"input=x")
         assert response.status_code == 401
+
+
+async def test_metrics_can_be_opened_to_scrapers_without_a_credential(
+    settings: PoolSettings, keys: BackstageKeys
+) -> None:
+    # Given metrics left closed, then opened by configuration
+    async with serve(api_settings(settings, keys), headers=None) as http:
+        assert (await http.get("/metrics")).status_code == 401
+    async with serve(api_settings(settings, keys, metrics_open=True), headers=None) as http:
+        # Then a scraper without a token reads them, and nothing else opens with them
+        assert (await http.get("/metrics")).status_code == 200
+        assert (await http.get("/v1/stats")).status_code == 401
