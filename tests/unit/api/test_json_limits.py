@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 import pytest
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Message
 
 from actionpool.actions.errors import MalformedRequestError, PayloadTooLargeError
 from actionpool.api.limits import BodyLimitMiddleware, JsonLimits
+from tests.unit.api.asgi import echo_app, post
 
 LIMITS = JsonLimits(max_depth=4, max_items=20, max_string_bytes=300)
 
@@ -96,44 +96,15 @@ def test_bytes_that_are_no_json_at_all_get_a_4xx_error_or_pass_to_the_parser(raw
     assert error is None or isinstance(error, (MalformedRequestError, PayloadTooLargeError))
 
 
-async def echo_app(scope: Scope, receive: Receive, send: Send) -> None:
-    message = await receive()
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": message.get("body", b"")})
-
-
 def call(
     chunks: list[bytes], content_type: bytes | None = b"application/json", more: bool = False
 ) -> list[Message]:
     """The middleware's answer to a POST of these chunks (`more`: the client then stalls)."""
     headers = [] if content_type is None else [(b"content-type", content_type)]
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/x",
-        "query_string": b"",
-        "headers": headers,
-    }
-    pending = [
-        {"type": "http.request", "body": c, "more_body": more or i < len(chunks) - 1}
-        for i, c in enumerate(chunks)
-    ]
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        if pending:
-            return pending.pop(0)
-        await asyncio.Event().wait()  # a client that never sends the rest
-        raise AssertionError("unreachable")
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
     middleware = BodyLimitMiddleware(
         echo_app, max_body_bytes=10_000, json_limits=LIMITS, body_timeout_s=0.2
     )
-    asyncio.run(middleware(scope, receive, send))
-    return sent
+    return post(middleware, chunks, headers, more=more)
 
 
 def test_a_json_body_over_a_limit_never_reaches_the_app() -> None:

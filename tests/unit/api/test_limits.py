@@ -1,40 +1,14 @@
-import asyncio
 import json
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Message
 
 from actionpool.api.limits import BodyLimitMiddleware
-
-
-async def echo_app(scope: Scope, receive: Receive, send: Send) -> None:
-    message = await receive()
-    await send({"type": "http.response.start", "status": 200, "headers": []})
-    await send({"type": "http.response.body", "body": message.get("body", b"")})
+from tests.unit.api.asgi import echo_app, post
 
 
 def call(chunks: list[bytes], content_length: int | None, limit: int = 10) -> list[Message]:
     headers = [] if content_length is None else [(b"content-length", str(content_length).encode())]
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/x",
-        "query_string": b"",
-        "headers": headers,
-    }
-    pending = [
-        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
-        for i, c in enumerate(chunks)
-    ]
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return pending.pop(0)
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    asyncio.run(BodyLimitMiddleware(echo_app, max_body_bytes=limit)(scope, receive, send))
-    return sent
+    return post(BodyLimitMiddleware(echo_app, max_body_bytes=limit), chunks, headers)
 
 
 def test_body_within_the_limit_reaches_the_app_whole() -> None:
