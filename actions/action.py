@@ -52,6 +52,21 @@ class RetryPolicy(BaseModel):
         return self
 
 
+@dataclasses.dataclass(frozen=True)
+class Attributes:
+    """What running an action does to the world, as Backstage's actions registry lists it
+    (`readOnly`, `destructive`, `idempotent`). The defaults assume the worst: it writes, it
+    may destroy, and running it twice is not the same as once."""
+
+    read_only: bool = False
+    destructive: bool = True
+    idempotent: bool = False
+
+
+READ_ONLY = Attributes(read_only=True, destructive=False, idempotent=True)
+"""An action that changes nothing outside its own run (the `debug:*` actions)."""
+
+
 class Example(BaseModel):
     """One example of an action's use, as Backstage lists them."""
 
@@ -76,6 +91,7 @@ class Action(Generic[InputT, OutputT]):
     retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
     queue: str = DEFAULT_QUEUE
     supports_dry_run: bool = False
+    attributes: Attributes = Attributes()
 
     def __post_init__(self) -> None:
         if not is_action_id(self.id):
@@ -141,6 +157,7 @@ def action(
     retry: RetryPolicy | None = None,
     queue: str = DEFAULT_QUEUE,
     supports_dry_run: bool = False,
+    attributes: Attributes | None = None,
 ) -> Callable[[Callable[[InputT, ActionContext], OutputT]], Action[InputT, OutputT]]:
     """Declare an action; the input and output models come from the function's annotations."""
 
@@ -160,6 +177,7 @@ def action(
             retry=retry or RetryPolicy(),
             queue=queue,
             supports_dry_run=supports_dry_run,
+            attributes=attributes or Attributes(),
         )
 
     return decorate

@@ -33,6 +33,7 @@
     │   ├── RunNotFoundError           no run has the requested id
     │   └── RunAlreadyEndedError       cancel was asked of a run that already completed or failed
     ├── RunEndedUnsuccessfullyError    a waited-for run ended failed or cancelled
+    ├── RunStillProcessingError        an invoke's run did not end within its wait (it goes on)
     ├── StoreUnavailableError          Redis cannot be reached or cannot write: nothing was done
     │   └── StoreMisconfiguredError    Redis may evict keys (maxmemory-policy is not noeviction)
     │       └── SecretsKeyError        no usable ACTIONPOOL_SECRETS_KEYS (refused at start)
@@ -201,16 +202,29 @@ class RunAlreadyEndedError(RequestError):
 
 
 class RunEndedUnsuccessfullyError(ActionPoolError):
-    """Raised when a waited-for run ended failed or cancelled; carries the run's own error."""
+    """Raised when a waited-for run ended failed or cancelled; carries the run's own error,
+    and names the run (its id and status: the answer links to it, it does not repeat it)."""
 
-    def __init__(self, error_name: str, message: str, run: dict[str, Any]) -> None:
+    def __init__(self, error_name: str, message: str, run_id: str, status: str) -> None:
         super().__init__(message)
         self.error_name = error_name
-        self.run = run
+        self.run_id = run_id
+        self.status = status
 
     @property
     def name(self) -> str:
         return self.error_name
+
+
+class RunStillProcessingError(ActionPoolError):
+    """Raised when a distributed action's invoke waited as long as it may and its run has
+    not ended: the run goes on; the same request (same idempotency key) waits for it again."""
+
+    retry_after_s = 5
+
+    def __init__(self, message: str, run_id: str) -> None:
+        super().__init__(message)
+        self.run_id = run_id
 
 
 class StoreUnavailableError(ActionPoolError):

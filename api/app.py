@@ -11,13 +11,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 
 from actionpool.actions.registry import Registry, build_registry
+from actionpool.api.distributed import names_of
 from actionpool.api.errors import install_error_handlers
 from actionpool.api.identity.audit import Audit
 from actionpool.api.identity.authenticator import Authenticator
 from actionpool.api.limits import BodyLimitMiddleware, JsonLimits
 from actionpool.api.openapi import install_openapi
 from actionpool.api.ratelimit import RateLimiter
-from actionpool.api.routes import actions, docs, health, metrics, runs, stats
+from actionpool.api.routes import actions, distributed, docs, health, metrics, runs, stats
 from actionpool.api.settings import ApiSettings
 from actionpool.api.tracing import trace_requests
 from actionpool.worker.client import PoolClient
@@ -30,13 +31,22 @@ log = logging.getLogger(__name__)
 
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-ROUTERS = (actions.router, runs.router, stats.router, health.router, metrics.router, docs.router)
+ROUTERS = (
+    actions.router,
+    runs.router,
+    stats.router,
+    distributed.router,
+    health.router,
+    metrics.router,
+    docs.router,
+)
 
 
 def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastAPI:
     registry = registry or build_registry(settings.action_overrides)
     for error in registry.plugin_errors:
         log.error("plugin not loaded: %s", error)
+    names_of(registry)  # logs the actions it cannot list for Backstage (api.distributed)
     authenticator = Authenticator(settings)  # refuses a start with no credential configured
     app = FastAPI(
         title="actionpool",

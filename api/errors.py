@@ -34,11 +34,13 @@ from actionpool.actions.errors import (
     RunAlreadyEndedError,
     RunEndedUnsuccessfullyError,
     RunNotFoundError,
+    RunStillProcessingError,
     StoreUnavailableError,
     UnknownActionError,
     UnsupportedMediaTypeError,
     UriTooLongError,
 )
+from actionpool.api.reason import REASON_HEADER, reason_phrase
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     StoreUnavailableError: 503,
     IdentityUnavailableError: 503,
     CommitUnknownError: 504,
+    RunStillProcessingError: 504,
     RegistryError: 500,
     ActionPoolError: 500,
 }
@@ -84,20 +87,38 @@ def error_body(method: str, url: str, status: int, name: str, message: str) -> d
     }
 
 
+def run_path(run_id: str) -> str:
+    return f"/v1/runs/{run_id}"
+
+
+def run_ref(run_id: str, status: str) -> dict[str, Any]:
+    """An error about a run names it and links to it; it does not repeat the whole record
+    (Backstage writes the body in the step log as one line)."""
+    path = run_path(run_id)
+    return {
+        "run": {"id": run_id, "status": status, "links": {"self": path, "events": f"{path}/events"}}
+    }
+
+
 def error_response(method: str, url: str, error: ActionPoolError) -> JSONResponse:
     status = status_for(error)
     body = error_body(method, url, status, error.name, error.message)
-    headers: dict[str, str] = {}
+    headers = {REASON_HEADER.decode(): reason_phrase(error.name, error.message)}
     if isinstance(error, InputValidationError) and error.details:
         body["error"]["details"] = error.details
-    if isinstance(error, RunEndedUnsuccessfullyError):
-        body["run"] = error.run
-        headers["Location"] = f"/v1/runs/{error.run['id']}"
+    if isinstance(error, RunEndedUnsuccessfullyError | RunStillProcessingError):
+        status_of_run = getattr(error, "status", "processing")
+        body = {"error": body["error"], **run_ref(error.run_id, status_of_run), **body}
+        headers["Location"] = run_path(error.run_id)
     if isinstance(error, AuthenticationError):
         headers["WWW-Authenticate"] = "Bearer"
     if isinstance(
         error,
-        (StoreUnavailableError, CommitUnknownError, RateLimitedError, IdentityUnavailableError),
+        StoreUnavailableError
+        | CommitUnknownError
+        | RateLimitedError
+        | IdentityUnavailableError
+        | RunStillProcessingError,
     ):
         headers["Retry-After"] = str(error.retry_after_s)
     return JSONResponse(body, status_code=status, headers=headers)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from actionpool.actions.errors import RunEndedUnsuccessfullyError
+from actionpool.actions.errors import RunEndedUnsuccessfullyError, RunStillProcessingError
 from actionpool.api.schemas import RunView
 from actionpool.api.settings import MAX_WAIT_S
 from actionpool.worker.client import Run, RunStatus
@@ -23,7 +23,26 @@ FailOnErrorQuery = Annotated[
     ),
 ]
 
+RequireEndQuery = Annotated[
+    bool,
+    Query(
+        alias="requireEnd",
+        description="After a wait, answer 504 RunStillProcessingError if the run has not ended",
+    ),
+]
+
 UNSUCCESSFUL = frozenset({RunStatus.FAILED, RunStatus.CANCELLED})
+
+
+def raise_if_running(view: RunView, *, waited_s: float, require_end: bool) -> None:
+    """A wait asked to see the run end (`requireEnd`) fails if it did not (504): a template
+    step must not succeed while its run goes on."""
+    if waited_s > 0 and require_end and not view.status.is_terminal:
+        raise RunStillProcessingError(
+            f"run {view.id} has not ended within {waited_s:g} s and goes on in the pool "
+            f"({view.links.self_}); wait for it again with GET {view.links.self_}?wait=N",
+            view.id,
+        )
 
 
 def raise_if_unsuccessful(view: RunView, *, waited: bool, fail_on_error: bool) -> None:
@@ -34,14 +53,18 @@ def raise_if_unsuccessful(view: RunView, *, waited: bool, fail_on_error: bool) -
     raise RunEndedUnsuccessfullyError(
         error.name if error else "RunCancelledError",
         error.message if error else f"run {view.id} was cancelled",
-        view.model_dump(mode="json", by_alias=True),
+        view.id,
+        view.status.value,
     )
 
 
-def answer_create(run: Run, *, created: bool, waited: bool, fail_on_error: bool) -> Response:
+def answer_create(
+    run: Run, *, created: bool, waited_s: float, fail_on_error: bool, require_end: bool
+) -> Response:
     """New run: 202, or 200 if it ended within the wait. Replay: 200, `Idempotent-Replayed`."""
     view = RunView.of(run)
-    raise_if_unsuccessful(view, waited=waited, fail_on_error=fail_on_error)
+    raise_if_unsuccessful(view, waited=waited_s > 0, fail_on_error=fail_on_error)
+    raise_if_running(view, waited_s=waited_s, require_end=require_end)
     headers = {}
     if created:
         status = 200 if run.status.is_terminal else 202

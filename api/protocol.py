@@ -5,6 +5,8 @@ What uvicorn refuses before the app sees a request (a request line, header or
 plain-text 400; these classes answer the Backstage error body instead (`api.errors`), and
 add what uvicorn does not have:
 
+- an error answer's reason phrase is its error (`api.reason`);
+
 - a request target longer than `max_url_bytes` is a 414, headers over `max_header_bytes`
   a 431 (httptools has no limit of its own; h11 refuses an unfinished head over
   `h11_max_incomplete_event_size`, which `actionpool.cli.serve` sets to the same limit);
@@ -43,6 +45,7 @@ from actionpool.actions.errors import (
     UriTooLongError,
 )
 from actionpool.api.errors import error_body, status_for
+from actionpool.api.reason import state_reasons
 from actionpool.api.settings import ApiSettings
 
 SHOWN_URL_CHARS = 256
@@ -216,6 +219,8 @@ class BackstageHttpToolsProtocol(HttpToolsProtocol):
         self.awaiting_head = self.in_head = False
         self.deadline.cancel()
         super().on_headers_complete()
+        if self.cycle is not None:
+            state_reasons(self.cycle)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -278,6 +283,11 @@ class BackstageH11Protocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         if not self.refused:  # once the answer is out, what follows is dropped
             super().data_received(data)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.cycle is not None:
+            state_reasons(self.cycle)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.deadline.cancel()

@@ -117,15 +117,25 @@ class ErrorResponse(ApiModel):
     status_code: int
 
 
+class RunRef(ApiModel):
+    """The run an error is about: its id, status and URLs (not the whole record)."""
+
+    id: str
+    status: str
+    links: RunLinks
+
+
 class ErrorBody(ApiModel):
     """Backstage's error body, as its `ResponseError.fromResponse` reads it."""
 
     error: ErrorInfoBody
+    run: RunRef | None = Field(
+        default=None,
+        description="For a 424, the run that ended failed or cancelled; for an invoke's 504, "
+        "the run still processing",
+    )
     request: ErrorRequest
     response: ErrorResponse
-    run: RunView | None = Field(
-        default=None, description="For a 424: the run that ended failed or cancelled"
-    )
 
 
 LOCATION = {

@@ -10,8 +10,11 @@ from pydantic import Field, field_validator
 from actionpool.api.identity.settings import IdentitySettings
 from actionpool.worker.settings import PoolSettings
 
-MAX_WAIT_S = 55
-"""Longest `?wait`: under the 60 s default timeout of Backstage's `http:backstage:request`."""
+MAX_WAIT_S = 290
+"""Longest `?wait`, and of a distributed action's invoke: under the 300 s after which Node's
+fetch (undici's `headersTimeout`), which Backstage's callers use, gives up on an answer. Over
+55 s, Roadie's `http:backstage:request` needs its `timeout` raised (60 s by default)."""
+MAX_INVOKE_WAIT_S = MAX_WAIT_S
 
 
 class ApiSettings(PoolSettings, IdentitySettings):
@@ -71,6 +74,13 @@ class ApiSettings(PoolSettings, IdentitySettings):
         default=15.0,
         gt=0,
         description="Live event streams send a keep-alive comment this often (idle proxies cut)",
+    )
+    invoke_wait_s: float = Field(
+        default=240.0,
+        gt=0,
+        le=MAX_INVOKE_WAIT_S,
+        description="Distributed actions: how long an invoke waits for its run before it "
+        "answers 504 RunStillProcessingError (the run goes on)",
     )
     stats_max_runs: int = Field(
         default=50_000,

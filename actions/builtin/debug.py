@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from actionpool.actions.action import Example, RetryPolicy, action
+from actionpool.actions.action import READ_ONLY, Example, RetryPolicy, action
 from actionpool.actions.context import ActionContext
 from actionpool.actions.errors import (
     ActionCancelledError,
@@ -32,6 +32,7 @@ class LogOutput(ActionModel):
     examples=[Example(description="Say hello", example='{"input": {"message": "hello"}}')],
     timeout_s=30,
     supports_dry_run=True,
+    attributes=READ_ONLY,
 )
 def log(input: LogInput, ctx: ActionContext) -> LogOutput:
     ctx.logger.info(input.message)
@@ -52,6 +53,7 @@ class SleepOutput(ActionModel):
     examples=[Example(description="Sleep 5 s", example='{"input": {"seconds": 5}}')],
     timeout_s=3_660,
     supports_dry_run=True,
+    attributes=READ_ONLY,
 )
 def sleep(input: SleepInput, ctx: ActionContext) -> SleepOutput:
     started = time.monotonic()
@@ -91,6 +93,7 @@ class FailOutput(ActionModel):
     timeout_s=30,
     soft_timeout_s=20,
     retry=RetryPolicy(max_attempts=3, initial_delay_s=0.2, max_delay_s=2.0),
+    attributes=READ_ONLY,
 )
 def fail(input: FailInput, ctx: ActionContext) -> FailOutput:
     if input.mode == "nonRetryable":

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Response
 
 from actionpool.actions.errors import StoreUnavailableError
 from actionpool.api.deps import Caller, ClientDep, Creator, RateLimiterDep, require_json
-from actionpool.api.outcome import FailOnErrorQuery, WaitQuery, answer_create
+from actionpool.api.outcome import FailOnErrorQuery, RequireEndQuery, WaitQuery, answer_create
 from actionpool.api.schemas import (
     ActionView,
     CreateRunBody,
@@ -51,6 +51,7 @@ async def create_run(
     limiter: RateLimiterDep,
     wait: WaitQuery = 0,
     fail_on_error: FailOnErrorQuery = True,
+    require_end: RequireEndQuery = False,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response:
     """Start a run (202), or find the run that already holds the idempotency key (200)."""
@@ -71,4 +72,10 @@ async def create_run(
         # The run is accepted: if Redis fails during the wait, answer with what we know.
         with contextlib.suppress(StoreUnavailableError):
             run = await client.wait_for_end(run.id, wait)
-    return answer_create(run, created=created.created, waited=wait > 0, fail_on_error=fail_on_error)
+    return answer_create(
+        run,
+        created=created.created,
+        waited_s=wait,
+        fail_on_error=fail_on_error,
+        require_end=require_end,
+    )

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from actionpool.api.deps import ClientDep, RunOperator, RunReader, SettingsDep
-from actionpool.api.outcome import FailOnErrorQuery, WaitQuery, raise_if_unsuccessful, run_response
+from actionpool.api.outcome import (
+    FailOnErrorQuery,
+    RequireEndQuery,
+    WaitQuery,
+    raise_if_running,
+    raise_if_unsuccessful,
+    run_response,
+)
 from actionpool.api.schemas import RunView, error_responses, run_responses
 from actionpool.api.sse import (
     EVENT_STREAM,
@@ -26,7 +33,7 @@ MAX_EVENT_ID = 2**53
 @router.get(
     "/{runId}",
     response_model=RunView,
-    responses={**run_responses(200), **error_responses(401, 403, 404, 422, 424, 503)},
+    responses={**run_responses(200), **error_responses(401, 403, 404, 422, 424, 503, 504)},
 )
 async def get_run(
     runId: str,  # noqa: N803 - the path parameter's public name
@@ -34,6 +41,7 @@ async def get_run(
     access: RunReader,
     wait: WaitQuery = 0,
     fail_on_error: FailOnErrorQuery = True,
+    require_end: RequireEndQuery = False,
 ) -> Response:
     """The run; with `?wait=N`, once it has ended or N seconds have passed."""
     run = await access.run(client, runId)
@@ -41,6 +49,7 @@ async def get_run(
         run = await client.wait_for_end(runId, wait)
     view = RunView.of(run)
     raise_if_unsuccessful(view, waited=wait > 0, fail_on_error=fail_on_error)
+    raise_if_running(view, waited_s=wait, require_end=require_end)
     return run_response(view)
 
 

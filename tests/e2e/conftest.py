@@ -66,8 +66,10 @@ class Pool:
     def wait_run(self, run_id: str, wait_s: float = 30, **params: str) -> dict:  # type: ignore[type-arg]
         response = self.http.get(f"/v1/runs/{run_id}", params={"wait": wait_s, **params})
         assert response.status_code in (200, 424), response.text
+        if response.status_code == 424:  # names the run; the record itself is one GET away
+            response = self.http.get(f"/v1/runs/{run_id}")
         body: dict = response.json()  # type: ignore[type-arg]
-        return body.get("run", body)
+        return body
 
 
 @pytest.fixture(scope="session")

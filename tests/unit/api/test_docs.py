@@ -106,6 +106,12 @@ def test_every_answer_with_a_run_documents_its_location() -> None:
     assert missing == []
 
 
+ERROR_ARGS: dict[type, tuple[str, ...]] = {
+    errors.RunEndedUnsuccessfullyError: ("Name", "message", "run-id", "failed"),
+    errors.RunStillProcessingError: ("message", "run-id"),
+}
+
+
 def test_the_error_table_says_what_the_error_table_of_the_code_does() -> None:
     rows = ERROR_ROW.findall(section(DOC.read_text(), "## Errors"))
     assert rows
@@ -113,7 +119,7 @@ def test_the_error_table_says_what_the_error_table_of_the_code_does() -> None:
         cls = getattr(errors, name, None)
         if cls is None:  # FastAPI's own (NotFoundError, MethodNotAllowedError)
             continue
-        error = cls("x", "", {}) if cls is errors.RunEndedUnsuccessfullyError else cls("x")
+        error = cls(*ERROR_ARGS.get(cls, ("x",)))
         assert status_for(error) == int(status), name
 
 

@@ -25,7 +25,8 @@ def all_error_classes() -> list[type[errors.ActionPoolError]]:
         (errors.InputValidationError("x"), 422),
         (errors.DryRunNotSupportedError("x"), 422),
         (errors.IdempotencyKeyReusedError("x"), 422),
-        (errors.RunEndedUnsuccessfullyError("ActionTimeoutError", "slow", {}), 424),
+        (errors.RunEndedUnsuccessfullyError("ActionTimeoutError", "slow", "r", "failed"), 424),
+        (errors.RunStillProcessingError("still going", "r"), 504),
         (errors.StoreUnavailableError("x"), 503),
     ],
 )
@@ -65,6 +66,29 @@ def test_error_body_is_backstage_shaped() -> None:
         b'{"error":{"name":"RunNotFoundError","message":"No run with id \'x\'"},'
         b'"request":{"method":"GET","url":"/v1/runs/x"},"response":{"statusCode":404}}'
     )
+
+
+def test_a_failed_run_answer_reads_on_one_line_error_first_and_names_the_run() -> None:
+    # Given a run that ended failed after a wait
+    error = errors.RunEndedUnsuccessfullyError("ActionTimeoutError", "too slow", "r-1", "failed")
+    # When it is answered
+    response = error_response("POST", "/v1/actions/debug:sleep/runs?wait=5", error)
+    # Then the run's error comes first, then the run by id and link, not its whole record
+    assert response.status_code == 424
+    assert response.headers["Location"] == "/v1/runs/r-1"
+    assert response.body.startswith(
+        b'{"error":{"name":"ActionTimeoutError","message":"too slow"},'
+        b'"run":{"id":"r-1","status":"failed","links":{"self":"/v1/runs/r-1",'
+    )
+    assert len(response.body) < 300
+
+
+def test_a_run_still_processing_after_an_invoke_says_which_run_and_when_to_ask_again() -> None:
+    response = error_response("POST", "/x", errors.RunStillProcessingError("still going", "r-2"))
+    assert response.status_code == 504
+    assert response.headers["Retry-After"] == "5"
+    assert response.headers["Location"] == "/v1/runs/r-2"
+    assert b'"run":{"id":"r-2","status":"processing"' in response.body
 
 
 def test_unavailable_store_says_when_to_retry() -> None:

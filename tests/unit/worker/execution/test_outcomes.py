@@ -9,7 +9,9 @@ REDACTOR = Redactor(["s3cr3t-token"])
 
 
 def test_an_error_is_shown_with_the_secrets_masked_in_its_name_and_message() -> None:
-    error = RunEndedUnsuccessfullyError("Push-s3cr3t-token", "push to x:s3cr3t-token@h failed", {})
+    error = RunEndedUnsuccessfullyError(
+        "Push-s3cr3t-token", "push to x:s3cr3t-token@h failed", "r-1", "failed"
+    )
     assert error_info(error, REDACTOR) == ErrorInfo(
         name="Push-***", message="push to x:***@h failed"
     )
