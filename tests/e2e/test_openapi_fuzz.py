@@ -14,7 +14,8 @@ only ever get 404s. The schema's `flatmap_case` hook therefore draws, as likely 
 generated case itself, a copy of it that names a run seeded before fuzzing (completed,
 failed, cancelled), or, for starting a run (served as one operation per action, its body's
 `input` that action's input schema), a copy with one of that action's served examples as
-body: the 200, 202 and 409 answers and their bodies are fuzzed too, and a 424 whenever a
+body, and for a distributed action's invoke, a copy naming a listed action with an example's
+input: the 200, 202 and 409 answers and their bodies are fuzzed too, and a 424 whenever a
 generated `wait` meets a failed run. The hook goes by the path parameter's name (`runId`)
 and the paths that start a run, never by operation. What each operation answered is shown
 in the "openapi fuzz: measured" summary.
@@ -49,6 +50,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from actionpool.actions.registry import build_registry
+from actionpool.api.distributed import name_of
 from tests import measurements
 from tests.e2e.conftest import Pool
 from tests.e2e.pools import own_pool
@@ -70,9 +72,12 @@ FUZZ_LIMITS = {
 }
 """Given to every served action: any run ends within seconds, whatever it was asked to do."""
 EXAMPLES_PER_OPERATION = 50
-REQUEST_TIMEOUT_S = 70  # above the longest ?wait (55 s): a bound against hanging, not a figure
+REQUEST_TIMEOUT_S = (
+    70  # far above any run here (FUZZ_LIMITS): a bound against hanging, not a figure
+)
 ERROR_BODY = "#/components/schemas/ErrorBody"
 START_A_RUN = re.compile(r"/v1/actions/([^/{}]+)/runs")
+INVOKE = "/.backstage/actions/v1/actions/{actionId}/invoke"
 FORM_REFUSALS = {400, 413, 415}
 FORM_422S = {"InputValidationError", "DryRunNotSupportedError"}
 FORM_NOT_DESCRIBED = {"GET /v1/stats"}
@@ -87,6 +92,14 @@ class Seeds:
     bodies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Action id -> the request bodies of its served examples."""
     run_ids: list[str] = field(default_factory=list)
+
+    def invokes(self) -> list[tuple[str, dict[str, Any]]]:
+        """Each example as a distributed action's invoke: its listed id and its input."""
+        return [
+            (f"actionpool:{name_of(action_id)}", body["input"])
+            for action_id, bodies in self.bodies.items()
+            for body in bodies
+        ]
 
 
 @dataclass
@@ -166,6 +179,8 @@ def toward_real_resources(case: schemathesis.Case, seeds: Seeds) -> st.SearchStr
     started = START_A_RUN.fullmatch(case.path)
     if started:
         groups.append([named(case, body) for body in seeds.bodies.get(started.group(1), [])])
+    if case.path == INVOKE:
+        groups.append([named(case, body, actionId=id_) for id_, body in seeds.invokes()])
     return st.one_of(st.just(case), *(st.sampled_from(group) for group in groups if group))
 
 
