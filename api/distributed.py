@@ -9,7 +9,7 @@ the plugin named before the id's first `:`, so a pool action `debug:sleep` is li
 
 Backstage sends no task id, step id or template with an invoke. A template may add them in
 the input's reserved property `actionpool` (`taskId`, `stepId`, `templateRef`, `owner`,
-`idempotencyKey`): listed in every action's input schema, taken out before the action's own
+`idempotencyKey`, `user`): listed in every action's input schema, taken out before the action's own
 input is validated. With `taskId` and `stepId`, a retried task finds the run it started
 instead of starting another, as on the pool's own HTTP route.
 """
@@ -26,7 +26,7 @@ from pydantic.alias_generators import to_camel
 
 from actionpool.actions.action import Action
 from actionpool.actions.errors import InputValidationError
-from actionpool.api.schemas import ActionSchemas, ApiModel
+from actionpool.api.schemas import ActionSchemas, ApiModel, BackstageUser
 from actionpool.worker.client import RunContext
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,11 @@ class InvokeContext(ApiModel):
     idempotency_key: str | None = Field(
         default=None, max_length=255, description='Default "taskId:stepId"'
     )
+    user: BackstageUser | None = Field(
+        default=None,
+        description="`${{ user }}`: with a token acting for this same user, its entity's "
+        "groups count as the user's teams for this run",
+    )
 
     def run_context(self) -> RunContext:
         return RunContext(
@@ -59,8 +64,27 @@ class InvokeContext(ApiModel):
         )
 
 
+def inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its `$defs` written where they are referred to: it is placed inside
+    another schema, where `#/$defs/...` would point at that schema's root."""
+    defs = schema.get("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
 CONTEXT_SCHEMA: dict[str, Any] = {
-    **InvokeContext.model_json_schema(by_alias=True),
+    **inlined(InvokeContext.model_json_schema(by_alias=True)),
     "title": "actionpool",
     "description": "Where the step comes from (Backstage does not send it): with taskId and "
     "stepId, a retried task finds its run instead of starting another",

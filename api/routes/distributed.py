@@ -55,7 +55,8 @@ async def invoke_distributed_action(
     `ACTIONPOOL_INVOKE_WAIT_S`): 424 if it failed, 504 if it is still processing."""
     action_id = pool_action_id(client, settings.plugin_id, actionId)
     action_input, invoke = distributed.split_input(body)
-    context = await access.new_run_context(invoke.run_context(), None)
+    user_entity = invoke.user.entity if invoke.user else None
+    context = await access.new_run_context(invoke.run_context(), user_entity)
     await limiter.hit(access.principal.credential_id)
     request = RunRequest(
         input=action_input,

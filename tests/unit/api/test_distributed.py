@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 
 import pytest
@@ -51,3 +52,19 @@ def test_a_malformed_context_is_a_422_naming_its_path(bad: object) -> None:
     with pytest.raises(InputValidationError) as raised:
         split_input({"actionpool": bad})
     assert raised.value.details[0]["path"].startswith("actionpool")
+
+
+def test_the_context_schema_refers_to_nothing_outside_itself() -> None:
+    # It sits inside each action's input schema, where "#/$defs/..." means the input's root
+    listed = listing([debug_log], "actionpool").actions[0]
+    context = listed.schema_.input["properties"]["actionpool"]
+    assert "$ref" not in json.dumps(context) and "$defs" not in context
+    assert "entity" in context["properties"]["user"]["anyOf"][0]["properties"]
+
+
+def test_the_users_entity_travels_in_the_context() -> None:
+    entity = {"kind": "User", "metadata": {"name": "alice"}}
+    _, context = split_input(
+        {"actionpool": {"user": {"ref": "user:default/alice", "entity": entity}}}
+    )
+    assert context.user is not None and context.user.entity == entity
