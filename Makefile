@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: dev test lint typecheck unit integration e2e faults bench trace clean
+.PHONY: dev test lint typecheck unit integration e2e faults bench trace clean \
+	backstage-module backstage-e2e
+
+# The Backstage scaffolder module (TypeScript): installed once from its lock file, then
+# type-checked, linted and unit-tested with Backstage's own tooling.
+MODULE := backstage/plugin-scaffolder-backend-module-actionpool
+MODULE_STAMP := $(MODULE)/node_modules/.installed-stamp
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "actionpool needs Python 3.11+, found " + sys.version.split()[0])'
@@ -16,8 +22,24 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(BIN)/actionpool dev
 
-test: lint typecheck
+test: lint typecheck backstage-module
 	$(BIN)/pytest
+
+$(MODULE_STAMP): $(MODULE)/package-lock.json
+	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null || \
+	  { echo "the Backstage module needs Node.js 20+ and npm (found: $$(node --version 2>&1))"; exit 1; }
+	cd $(MODULE) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+backstage-module: $(MODULE_STAMP)
+	cd $(MODULE) && npm run --silent tsc && npm run --silent lint && npm run --silent test
+
+# A real Backstage backend next to a real pool, every route (docs/backstage.md); not part of
+# `make test`. BACKSTAGE_E2E_LONG_S sets the long action's length (default 75 s; 600 for the
+# documented 10-minute run).
+backstage-e2e: $(STAMP) $(MODULE_STAMP)
+	cd $(MODULE) && npm run --silent build
+	$(BIN)/pytest -m backstage tests/backstage
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
