@@ -20,7 +20,37 @@ export interface RecordedRequest {
 export interface InjectedFailure {
   status: number;
   name: string;
+  message?: string;
   retryAfter?: string;
+  /**
+   * The creation is done all the same (a run made, or the key's run found), and only its
+   * answer is this failure: the pool's `504 CommitUnknownError` when the commit did happen.
+   */
+  commits?: boolean;
+}
+
+/**
+ * What the pool's idempotency compares (action id, input, context, dryRun; not secrets nor
+ * user): the same key with another fingerprint is a 422 IdempotencyKeyReusedError.
+ */
+function fingerprintOf(actionId: string, body: JsonObject): string {
+  const { input = {}, context = {}, dryRun = false } = body;
+  return canonicalJson({ actionId, input, context, dryRun });
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) {
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 export class FakePool {
@@ -35,11 +65,16 @@ export class FakePool {
   replayHeader = true;
   /** Failures answered to the next run creations, in order. */
   readonly createFailures: InjectedFailure[] = [];
+  /** Called with each run a creation makes, before it is answered. */
+  onCreate: (run: FakeRun) => void = () => {};
   /** Answers a request itself when it returns true (before the pool's own routes). */
   intercept: (req: http.IncomingMessage, res: http.ServerResponse) => boolean =
     () => false;
-  /** Idempotency key -> run id. */
-  private readonly keys = new Map<string, string>();
+  /** Idempotency key -> run id, and the fingerprint of the request that made it. */
+  private readonly keys = new Map<
+    string,
+    { runId: string; fingerprint?: string }
+  >();
   private readonly server: http.Server;
 
   private constructor() {
@@ -67,12 +102,17 @@ export class FakePool {
     await new Promise<void>(resolve => this.server.close(() => resolve()));
   }
 
-  /** Adds a run as if an earlier execution had created it. */
-  addRun(actionId: string, key?: string): FakeRun {
+  /**
+   * Adds a run as if an earlier execution had created it; with `body`, the request that did
+   * (its key's fingerprint), else any request with the key replays it.
+   */
+  addRun(actionId: string, key?: string, body?: JsonObject): FakeRun {
     const run = new FakeRun(randomUUID(), actionId);
+    run.body = body;
     this.runs.set(run.id, run);
     if (key) {
-      this.keys.set(key, run.id);
+      const fingerprint = body && fingerprintOf(actionId, body);
+      this.keys.set(key, { runId: run.id, fingerprint });
     }
     return run;
   }
@@ -150,30 +190,60 @@ export class FakePool {
     body: JsonObject,
   ): void {
     const failure = this.createFailures.shift();
-    if (failure) {
-      errorBody(
-        res,
-        failure.status,
-        failure.name,
-        'injected',
-        failure.retryAfter,
-      );
+    if (failure && !failure.commits) {
+      this.answerFailure(res, failure);
       return;
     }
-    const key =
-      typeof body.idempotencyKey === 'string' ? body.idempotencyKey : undefined;
-    const existing = key ? this.keys.get(key) : undefined;
-    const replayed = existing ? this.runs.get(existing) : undefined;
-    if (replayed) {
+    const created = this.createOrReplay(actionId, body);
+    if (failure) {
+      this.answerFailure(res, failure);
+    } else if (created.refused) {
+      errorBody(res, 422, 'IdempotencyKeyReusedError', created.refused);
+    } else if (created.replayed) {
       const headers: Record<string, string> = this.replayHeader
         ? { 'Idempotent-Replayed': 'true' }
         : {};
-      replayed.answer(res, 200, headers);
-      return;
+      created.run.answer(res, 200, headers);
+    } else {
+      created.run.answer(res, 202);
     }
-    const run = this.addRun(actionId, key);
-    run.body = body;
-    run.answer(res, 202);
+  }
+
+  /** The pool's idempotency: the key's run (same fingerprint), a refusal, or a new run. */
+  private createOrReplay(
+    actionId: string,
+    body: JsonObject,
+  ): { run: FakeRun; replayed: boolean; refused?: string } {
+    const key =
+      typeof body.idempotencyKey === 'string' ? body.idempotencyKey : undefined;
+    const existing = key ? this.keys.get(key) : undefined;
+    const replayed = existing && this.runs.get(existing.runId);
+    if (replayed && existing) {
+      const fingerprint = fingerprintOf(actionId, body);
+      const same =
+        !existing.fingerprint || existing.fingerprint === fingerprint;
+      const refused = same
+        ? undefined
+        : `idempotency key '${key}' was used for run ${replayed.id} with a different ` +
+          'action, input, context or dryRun';
+      return { run: replayed, replayed: true, refused };
+    }
+    const run = this.addRun(actionId, key, body);
+    this.onCreate(run);
+    return { run, replayed: false };
+  }
+
+  private answerFailure(
+    res: http.ServerResponse,
+    failure: InjectedFailure,
+  ): void {
+    errorBody(
+      res,
+      failure.status,
+      failure.name,
+      failure.message ?? 'injected',
+      failure.retryAfter,
+    );
   }
 
   private runRoute(

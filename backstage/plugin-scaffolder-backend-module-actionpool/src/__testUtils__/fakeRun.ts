@@ -119,6 +119,27 @@ export class FakeRun {
     });
   }
 
+  /**
+   * Ends the run in its record only, without a terminal event (as an expired run, or one
+   * whose last event was lost, ends): its open streams are closed (or, with `closeStreams`
+   * false, left open and silent); a stream opened later sends the events there are, and closes.
+   */
+  endSilently(
+    status: 'completed' | 'failed' | 'cancelled',
+    result: Pick<FakeRun, 'output' | 'error'> = { output: null, error: null },
+    closeStreams = true,
+  ): this {
+    this.status = status;
+    this.output = result.output;
+    this.error = result.error;
+    if (closeStreams) {
+      for (const res of this.streams) {
+        res.end();
+      }
+    }
+    return this;
+  }
+
   cancel(res: http.ServerResponse): void {
     if (this.status === 'completed' || this.status === 'failed') {
       errorBody(

@@ -1,6 +1,7 @@
 /*
  * An ActionContext for one execution of a step (Backstage's mock, plus the step id, a task
  * signal and checkpoints kept across executions as the scaffolder keeps them in task state).
+ * Its logger is the execution's own: the calls of an `each` step share it.
  */
 import { mockServices } from '@backstage/backend-test-utils';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
@@ -9,21 +10,43 @@ import { PoolClient } from '../pool/client';
 import { createPoolConnection } from '../pool/http';
 import type { PoolActionContext, StepServices } from '../step/stepRun';
 
-/** The task state the scaffolder keeps between executions of a step (retry, recovery). */
+export type CheckpointFn = PoolActionContext['checkpoint'];
+
+/**
+ * The checkpoints of a task state, as Backstage 1.45's scaffolder keeps them between
+ * executions of a step (retry, recovery): `values` holds the `success` ones, `failed` the
+ * reasons of the `failed` ones. Each execution reads the state once, before it calls the
+ * action (`forExecution`); a checkpoint whose key is `success` (and its value truthy) in that
+ * snapshot answers the stored value without calling `fn`; any other calls `fn` and stores
+ * its result (`failed` when it throws), also when this same execution stored it already: a
+ * checkpoint written in an execution is only seen by later executions.
+ */
 export class Checkpoints {
   readonly values = new Map<string, JsonValue>();
+  readonly failed = new Map<string, string>();
 
-  checkpoint = async <T extends JsonValue | void>(opts: {
-    key: string;
-    fn: () => Promise<T> | T;
-  }): Promise<T> => {
-    if (this.values.has(opts.key)) {
-      return this.values.get(opts.key) as T;
-    }
-    const value = await opts.fn();
-    this.values.set(opts.key, value ?? {});
-    return value;
-  };
+  forExecution(): CheckpointFn {
+    const snapshot = new Map(this.values);
+    return async <T extends JsonValue | void>(opts: {
+      key: string;
+      fn: () => Promise<T> | T;
+    }): Promise<T> => {
+      const previous = snapshot.get(opts.key);
+      if (previous) {
+        return previous as T;
+      }
+      try {
+        const value = await opts.fn();
+        this.failed.delete(opts.key);
+        this.values.set(opts.key, value ?? {});
+        return value;
+      } catch (error) {
+        this.values.delete(opts.key);
+        this.failed.set(opts.key, String(error));
+        throw error;
+      }
+    };
+  }
 }
 
 export interface StepContextOptions {
@@ -56,7 +79,8 @@ export function stepContext(options: StepContextOptions = {}) {
     step: { id: options.stepId ?? 'provision', name: 'Provision' },
     signal: options.signal,
     isDryRun: options.isDryRun,
-    checkpoint: (options.checkpoints ?? new Checkpoints()).checkpoint,
+    // one execution of the step: its checkpoints read the task state once, as now
+    checkpoint: (options.checkpoints ?? new Checkpoints()).forExecution(),
   };
   const lines = () => logger.info.mock.calls.map(call => String(call[0]));
   return { ctx, logger, output, lines };

@@ -1,21 +1,19 @@
 /*
  * Following a run's events until its terminal event: the live Server-Sent Events stream,
  * resumed after the last event seen (`Last-Event-ID`) whenever it drops, or the JSON list
- * polled when something in between answers that instead.
+ * polled when something in between answers that instead. The pool also closes the stream of
+ * a run that ended or expired without a terminal event: whenever a read brings no new event,
+ * the run itself is read, and a run that has ended ends the following.
  */
-import { createParser, EventSourceMessage } from 'eventsource-parser';
 import type { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { BackoffPolicy, sleep } from '../retry';
-import { Authority, retryingAs } from '../retrying';
+import { BackoffPolicy, backoffDelay, sleep } from '../retry';
+import { Authority, RetryOptions, retryingAs } from '../retrying';
 import { EVENT_STREAM, PoolClient } from './client';
-import { jsonOf } from './http';
-import {
-  MalformedPoolResponseError,
-  parseRunEvent,
-  parseRunEvents,
-} from './parse';
 import { PoolUnreachableError } from './errors';
-import { RunEvent, isTerminalEvent } from './types';
+import { jsonOf } from './http';
+import { MalformedPoolResponseError, parseRunEvents } from './parse';
+import { readStream } from './stream';
+import { Run, RunEvent, isEnded, isTerminalEvent } from './types';
 
 /** The most events one JSON answer holds; a full page is followed by another at once. */
 const EVENTS_PAGE = 1000;
@@ -41,8 +39,20 @@ interface Progress {
   ended: boolean;
 }
 
-/** Resolves once the run's terminal event has been delivered. */
-export async function followRun(options: FollowOptions): Promise<void> {
+/** What one read of the events was: the JSON list, or a stream and why it stopped early. */
+interface Read {
+  polled: boolean;
+  /** Why a stream stopped before the run's terminal event. */
+  interruption?: unknown;
+}
+
+/**
+ * Resolves once the run's terminal event has been delivered (with undefined), or once the
+ * run, read after a read of its events that brought nothing new, has ended (with that run).
+ */
+export async function followRun(
+  options: FollowOptions,
+): Promise<Run | undefined> {
   const progress: Progress = { lastId: 0, ended: false };
   const deliver = (event: RunEvent) => {
     if (event.id > progress.lastId && !progress.ended) {
@@ -51,51 +61,86 @@ export async function followRun(options: FollowOptions): Promise<void> {
       options.onEvent(event);
     }
   };
-  while (!progress.ended) {
+  const readEvents = async () => {
     options.signal.throwIfAborted();
-    const before = progress.lastId;
-    const polled = await retryingAs(
+    const read = await retryingAs(
       options.authority,
       credentials => readOnce(options, credentials, progress, deliver),
-      {
-        backoff: options.backoff,
-        signal: options.signal,
-        onRetry: options.onRetry,
-      },
+      retryOptions(options),
     );
-    if (!progress.ended) {
-      await pauseBeforeNextRead(options, polled, progress.lastId - before);
+    options.signal.throwIfAborted();
+    return read;
+  };
+  for (let quiet = 0; ; ) {
+    const before = progress.lastId;
+    const read = await readEvents();
+    if (progress.ended) {
+      return undefined;
     }
+    quiet = progress.lastId > before ? 0 : quiet + 1;
+    const ended = quiet > 0 ? await endedRun(options) : undefined;
+    if (ended) {
+      // The events written between the last read and the end (an ended run's stream closes).
+      await readEvents();
+      return ended;
+    }
+    await pauseBeforeNextRead(options, read, progress.lastId - before, quiet);
   }
+}
+
+function retryOptions(options: FollowOptions): RetryOptions {
+  return {
+    backoff: options.backoff,
+    signal: options.signal,
+    onRetry: options.onRetry,
+  };
+}
+
+/** The run, when it has ended (its events may never say so: an expired run's do not). */
+async function endedRun(options: FollowOptions): Promise<Run | undefined> {
+  const run = await retryingAs(
+    options.authority,
+    credentials => options.client.getRun(options.runId, { credentials }),
+    retryOptions(options),
+  );
+  return isEnded(run.status) ? run : undefined;
 }
 
 async function pauseBeforeNextRead(
   options: FollowOptions,
-  polled: boolean,
+  read: Read,
   delivered: number,
+  quiet: number,
 ): Promise<void> {
-  if (polled && delivered >= EVENTS_PAGE) {
+  if (read.polled) {
+    if (delivered < EVENTS_PAGE) {
+      await sleep(options.pollIntervalMs, options.signal);
+    }
     return;
   }
   // A stream that ended or dropped after some events (a proxy's limit, a pool restart) is
-  // opened again after the shortest backoff; a poll waits its interval.
-  await sleep(
-    polled ? options.pollIntervalMs : options.backoff.initialDelayMs,
-    options.signal,
-  );
+  // opened again after the shortest backoff; one that brought nothing, after a growing one.
+  const delayMs =
+    quiet === 0
+      ? options.backoff.initialDelayMs
+      : backoffDelay(options.backoff, quiet);
+  if (quiet > 0) {
+    options.onRetry?.(read.interruption, delayMs);
+  }
+  await sleep(delayMs, options.signal);
 }
 
 /**
- * One request for the events after the last one seen: true when it was the JSON list
- * (polling), false when it was a stream. Events go to `deliver` as they arrive. A failure
- * before any event arrived is thrown (and retried with backoff by the caller).
+ * One request for the events after the last one seen. Events go to `deliver` as they
+ * arrive. A failure before the answer came is thrown (and retried with backoff by the
+ * caller); a stream that stops early answers why.
  */
 async function readOnce(
   options: FollowOptions,
   credentials: BackstageCredentials,
   progress: Progress,
   deliver: (event: RunEvent) => void,
-): Promise<boolean> {
+): Promise<Read> {
   const connection = new AbortController();
   const stop = () => connection.abort();
   options.signal.addEventListener('abort', stop, { once: true });
@@ -103,130 +148,44 @@ async function readOnce(
     const response = await options.client.openEvents(
       options.runId,
       progress.lastId,
-      {
-        credentials,
-        signal: connection.signal,
-      },
+      { credentials, signal: connection.signal },
     );
     const type = response.headers.get('content-type') ?? '';
     if (!type.startsWith(EVENT_STREAM)) {
       parseRunEvents(await jsonOf(response, response.url)).forEach(deliver);
-      return true;
+      return { polled: true };
     }
-    const before = progress.lastId;
-    try {
-      await readStream(
-        response,
-        connection,
-        options.idleTimeoutMs,
-        deliver,
-        progress,
-      );
-    } catch (error) {
-      // A drop after new events is progress: the caller reopens the stream at once.
-      if (
-        error instanceof MalformedPoolResponseError ||
-        progress.lastId === before
-      ) {
-        throw error;
-      }
-    }
-    if (!progress.ended && progress.lastId === before) {
-      throw new PoolUnreachableError(
-        response.url,
-        new Error('the stream ended before the run'),
-      );
-    }
-    return false;
+    return await readLive(response, connection, options, progress, deliver);
   } finally {
     options.signal.removeEventListener('abort', stop);
     connection.abort();
   }
 }
 
-/** Calls `onIdle` when `poke` has not been called for `timeoutMs`. */
-class IdleWatchdog {
-  fired = false;
-  private timer: ReturnType<typeof setTimeout>;
-
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly onIdle: () => void,
-  ) {
-    this.timer = this.arm();
-  }
-
-  poke(): void {
-    clearTimeout(this.timer);
-    this.timer = this.arm();
-  }
-
-  stop(): void {
-    clearTimeout(this.timer);
-  }
-
-  private arm(): ReturnType<typeof setTimeout> {
-    return setTimeout(() => {
-      this.fired = true;
-      this.onIdle();
-    }, this.timeoutMs);
-  }
-}
-
-/** Reads the stream until it ends, drops, idles too long, or delivers the terminal event. */
-async function readStream(
+/** Reads a stream answer to its end: how it stopped, unless by the terminal event. */
+async function readLive(
   response: Response,
   connection: AbortController,
-  idleTimeoutMs: number,
-  deliver: (event: RunEvent) => void,
+  options: FollowOptions,
   progress: Progress,
-): Promise<void> {
-  const url = response.url;
-  if (!response.body) {
-    throw new PoolUnreachableError(
-      url,
-      new Error('the event stream has no body'),
-    );
-  }
-  const parser = createParser({
-    onEvent: message => deliver(eventOf(message)),
-  });
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  const watchdog = new IdleWatchdog(idleTimeoutMs, () => connection.abort());
+  deliver: (event: RunEvent) => void,
+): Promise<Read> {
   try {
-    while (!progress.ended) {
-      const chunk = await reader.read();
-      if (chunk.done) {
-        return;
-      }
-      watchdog.poke();
-      parser.feed(decoder.decode(chunk.value, { stream: true }));
-    }
+    await readStream(response, connection, options.idleTimeoutMs, deliver, {
+      done: () => progress.ended,
+    });
   } catch (error) {
     if (error instanceof MalformedPoolResponseError) {
       throw error;
     }
-    throw new PoolUnreachableError(
-      url,
-      watchdog.fired ? new Error('the stream went idle') : error,
-    );
-  } finally {
-    watchdog.stop();
+    return { polled: false, interruption: error };
   }
-}
-
-function eventOf(message: EventSourceMessage): RunEvent {
-  let data: unknown;
-  try {
-    data = JSON.parse(message.data);
-  } catch {
-    throw new MalformedPoolResponseError(
-      `event ${message.id ?? '?'}: data is not JSON: ${message.data.slice(
-        0,
-        80,
-      )}`,
-    );
+  if (progress.ended) {
+    return { polled: false };
   }
-  return parseRunEvent(data, `event ${message.id ?? '?'}`);
+  const early = new Error('the stream ended before the run');
+  return {
+    polled: false,
+    interruption: new PoolUnreachableError(response.url, early),
+  };
 }

@@ -121,10 +121,11 @@ export async function jsonOf(
   try {
     return JSON.parse(text);
   } catch {
+    // Never the body's text: it may be a run (with its input) cut short by a proxy.
+    const type = response.headers.get('content-type') ?? 'no Content-Type';
     throw new MalformedPoolResponseError(
-      `${url} answered ${
-        response.status
-      } with a body that is not JSON: ${text.slice(0, 80)}`,
+      `${url} answered ${response.status} with a body that is not JSON ` +
+        `(${text.length} characters, ${type})`,
     );
   }
 }

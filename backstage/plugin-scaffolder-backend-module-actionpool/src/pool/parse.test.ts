@@ -31,6 +31,7 @@ const RUN = {
 
 describe('parsing the pool answers', () => {
   it('reads the run resource as documented', () => {
+    // Given the documented run resource; When parsed; Then its fields are read
     expect(parseRun(RUN)).toEqual({
       id: '8d89',
       actionId: 'debug:sleep',
@@ -55,9 +56,10 @@ describe('parsing the pool answers', () => {
   });
 
   it('names the field that is not what the API documents', () => {
+    // Given answers that are not what the API documents, When parsed, Then named by field
     expect(() => parseRun({ ...RUN, status: 'done' })).toThrow(
       new MalformedPoolResponseError(
-        'run.status: expected one of open, processing, completed, failed, cancelled, got "done"',
+        'run.status: expected one of open, processing, completed, failed, cancelled, got another string',
       ),
     );
     expect(() => parseActionList([{ id: 1 }])).toThrow(
@@ -68,7 +70,42 @@ describe('parsing the pool answers', () => {
     );
   });
 
+  it('never puts what a field held into the error, only its type', () => {
+    // Given a run whose fields hold the run's input where they should not
+    const secret = 'hunter2-is-the-password';
+    const cases: Array<[unknown, string]> = [
+      [
+        { ...RUN, output: secret },
+        'run.output: expected an object, got a string',
+      ],
+      [
+        { ...RUN, output: [secret] },
+        'run.output: expected an object, got an array',
+      ],
+      [{ ...RUN, id: { secret } }, 'run.id: expected a string, got an object'],
+      [
+        { ...RUN, maxAttempts: null },
+        'run.maxAttempts: expected a number, got null',
+      ],
+      [
+        { ...RUN, actionId: undefined },
+        'run.actionId: expected a string, got nothing',
+      ],
+      [
+        { ...RUN, attempt: true },
+        'run.attempt: expected a number, got a boolean',
+      ],
+    ];
+    for (const [answer, message] of cases) {
+      // When it is parsed, Then the error names the field and the type, never the text
+      expect(() => parseRun(answer)).toThrow(
+        new MalformedPoolResponseError(message),
+      );
+    }
+  });
+
   it('reads an action listing entry', () => {
+    // Given a documented listing entry; When parsed; Then its schema and examples are read
     const [action] = parseActionList([
       {
         id: 'debug:sleep',
@@ -87,6 +124,7 @@ describe('parsing the pool answers', () => {
   });
 
   it("reads Backstage's error body, and nothing else", () => {
+    // Given error bodies and other answers; When read; Then only Backstage's body is one
     expect(
       errorOfBody({ error: { name: 'RunNotFoundError', message: 'No run' } }),
     ).toEqual({

@@ -1,6 +1,7 @@
 /*
  * Parsing the pool's JSON answers into typed values. Anything that is not what the API
- * documents is a MalformedPoolResponseError naming the field, never a value read blindly.
+ * documents is a MalformedPoolResponseError naming the field and what it held (its type,
+ * never its text), never a value read blindly.
  */
 import type { JsonObject, JsonValue } from '@backstage/types';
 import {
@@ -20,11 +21,26 @@ export class MalformedPoolResponseError extends Error {
   }
 }
 
+/**
+ * What a value is, never what it says: an answer may hold a run's input or output, which
+ * has no place in an error message (nor in the logs that keep it).
+ */
+export function kindOf(value: unknown): string {
+  if (value === undefined) {
+    return 'nothing';
+  }
+  if (value === null) {
+    return 'null';
+  }
+  if (Array.isArray(value)) {
+    return 'an array';
+  }
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
 function fail(where: string, expected: string, value: unknown): never {
-  const shown =
-    value === undefined ? 'nothing' : JSON.stringify(value)?.slice(0, 80);
   throw new MalformedPoolResponseError(
-    `${where}: expected ${expected}, got ${shown}`,
+    `${where}: expected ${expected}, got ${kindOf(value)}`,
   );
 }
 
@@ -104,7 +120,14 @@ export function parseActionList(value: unknown): PoolAction[] {
 function parseStatus(value: unknown, where: string): RunStatus {
   const text = string(value, where);
   const status = RUN_STATUSES.find(s => s === text);
-  return status ?? fail(where, `one of ${RUN_STATUSES.join(', ')}`, value);
+  if (status === undefined) {
+    throw new MalformedPoolResponseError(
+      `${where}: expected one of ${RUN_STATUSES.join(
+        ', ',
+      )}, got another string`,
+    );
+  }
+  return status;
 }
 
 export function parseRun(value: unknown, where = 'run'): Run {

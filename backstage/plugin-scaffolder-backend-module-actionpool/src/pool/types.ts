@@ -65,13 +65,15 @@ export interface RunEvent {
   createdAt: string;
 }
 
-/** `context` of a run's creation: where it comes from in Backstage. */
+/**
+ * `context` of a run's creation: where it comes from in Backstage. (Its `userRef` is never
+ * sent: the pool takes the run's user from the verified token.)
+ */
 export interface RunContext {
   templateRef?: string;
   owner?: string;
   taskId?: string;
   stepId?: string;
-  userRef?: string;
 }
 
 /** The body of `POST /v1/actions/{actionId}/runs`. */

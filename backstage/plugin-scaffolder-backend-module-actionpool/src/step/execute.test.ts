@@ -21,6 +21,9 @@ describe('executeStep', () => {
   const creations = () => pool.requestsTo('POST', /^\/v1\/actions\/.*\/runs$/);
 
   it('creates the run with the step key, context and a plugin token, and maps its output', async () => {
+    // Given a task with secrets, a template annotated with an owner and a user; When the step
+    // runs and its run completes; Then the creation carries the key, context and token, and
+    // the run's output becomes the step's
     const { ctx, output, lines } = stepContext({
       secrets: {
         token: 's3cret',
@@ -68,7 +71,6 @@ describe('executeStep', () => {
         taskId: 'task-1',
         stepId: 'provision',
         templateRef: 'template:default/create-service',
-        userRef: 'user:default/mock',
         owner: 'group:default/payments',
       },
       user: {
@@ -94,6 +96,8 @@ describe('executeStep', () => {
   });
 
   it('writes live log lines in order, once each, across a dropped stream', async () => {
+    // Given a run followed on its stream; When the stream drops between lines; Then it is
+    // resumed after the last event, and every line is logged once, in order
     const { ctx, lines } = stepContext();
     const done = executeStep(testServices(pool.url), ctx, REQUEST);
     await waitFor(() => pool.runs.size === 1, 'the run');
@@ -114,6 +118,8 @@ describe('executeStep', () => {
   });
 
   it('polls the JSON list when the pool answers no stream', async () => {
+    // Given a pool answering the JSON list; When the run logs and completes; Then the step
+    // polls, logs each line once, and takes the output
     pool.jsonEventsOnly = true;
     const { ctx, lines, output } = stepContext();
     const done = executeStep(testServices(pool.url), ctx, REQUEST);
@@ -130,6 +136,8 @@ describe('executeStep', () => {
   });
 
   it('cancels the run when the task is cancelled, and waits for it to end', async () => {
+    // Given a running run; When the task is cancelled; Then the run is asked to stop, its
+    // lines are still logged, and the step ends only when the run has ended
     const abort = new AbortController();
     const { ctx, lines, output } = stepContext({ signal: abort.signal });
     let settled = false;
@@ -156,6 +164,7 @@ describe('executeStep', () => {
   });
 
   it('throws the run error with its name and message', async () => {
+    // Given a run; When it fails; Then the step fails with its error, naming the run
     const { ctx } = stepContext();
     const done = executeStep(testServices(pool.url), ctx, REQUEST);
     await waitFor(() => pool.runs.size === 1, 'the run');
@@ -170,6 +179,8 @@ describe('executeStep', () => {
   });
 
   it('retries a creation answered 503, 504 and 429 with the same key', async () => {
+    // Given a pool answering 503, 504 and 429 first; When the step runs; Then the creation
+    // is sent again with the same key until it is accepted
     pool.createFailures.push(
       { status: 503, name: 'StoreUnavailableError', retryAfter: '0' },
       { status: 504, name: 'CommitUnknownError', retryAfter: '0' },
@@ -190,6 +201,8 @@ describe('executeStep', () => {
   });
 
   it("fails with the pool's error on a refused creation, without retrying", async () => {
+    // Given a pool refusing the input; When the step runs; Then it fails at once with the
+    // pool's error
     pool.createFailures.push({ status: 422, name: 'InputValidationError' });
     const { ctx } = stepContext();
     await expect(
@@ -202,6 +215,8 @@ describe('executeStep', () => {
   });
 
   it('fails when the run is not found while following it', async () => {
+    // Given a run followed; When the pool no longer knows it; Then the step fails with
+    // RunNotFoundError
     const { ctx } = stepContext();
     const done = executeStep(testServices(pool.url), ctx, REQUEST);
     await waitFor(() => pool.runs.size === 1, 'the run');
@@ -215,6 +230,8 @@ describe('executeStep', () => {
   });
 
   it("follows with the module's own credentials once the user's token is refused", async () => {
+    // Given a run followed with the user's token; When the pool refuses that token (401);
+    // Then the step follows on with the module's own credentials
     const { ctx, output } = stepContext();
     const done = executeStep(testServices(pool.url), ctx, REQUEST);
     await waitFor(() => pool.runs.size === 1, 'the run');
@@ -234,5 +251,24 @@ describe('executeStep', () => {
     expect(output).toHaveBeenCalledWith('done', true);
     const last = pool.requests[pool.requests.length - 1];
     expect(last.headers.authorization).toContain('"sub":"plugin:scaffolder"');
+  });
+
+  it("fails with the run's error when its stream closes without a terminal event", async () => {
+    // Given a run followed on its stream
+    const { ctx, lines } = stepContext();
+    const done = executeStep(testServices(pool.url), ctx, REQUEST);
+    await waitFor(() => pool.runs.size === 1, 'the run');
+    const run = pool.onlyRun().start().info('working');
+    await waitFor(() => lines().includes('working'), 'the first line');
+    // When the pool ends the run (it expired) and closes the stream without a terminal event
+    run.endSilently('failed', {
+      output: null,
+      error: { name: 'RunExpiredError', message: 'the run expired' },
+    });
+    // Then the step reads the run and fails with its error
+    await expect(done).rejects.toMatchObject({
+      name: 'RunExpiredError',
+      message: `the run expired (actionpool run ${run.id})`,
+    });
   });
 });

@@ -3,9 +3,10 @@
  * follow it to its end with its log lines in the task's log, and complete the step with it.
  */
 import { CancelledError, describeError } from '../pool/errors';
-import { Run, isEnded } from '../pool/types';
+import { Run, isEnded, isUnsuccessful } from '../pool/types';
 import { attachRun } from './attach';
 import { settle } from './outcome';
+import { markReported } from './reported';
 import {
   PoolActionContext,
   StepRequest,
@@ -26,7 +27,7 @@ export async function executeStep(
     );
   }
   const attached = await attachRun(step).catch(error => {
-    if (step.signal.aborted) {
+    if (step.signal.aborted && !(error instanceof CancelledError)) {
       const reason = describeError(error);
       throw new CancelledError(
         `The task was cancelled while ${request.actionId} was being started: ${reason}`,
@@ -38,6 +39,10 @@ export async function executeStep(
   const ended = isEnded(attached.run.status)
     ? { run: attached.run, cancelled: step.signal.aborted }
     : await waitForEnd(step, attached.run);
+  if (isUnsuccessful(ended.run.status)) {
+    // The step is about to fail with this run's end: from now on, a retry starts its successor.
+    await markReported(step, ended.run.id);
+  }
   settle(ended.run, ended.cancelled, (name, value) => ctx.output(name, value));
 }
 

@@ -3,20 +3,23 @@
  * idempotency keys and checkpoint keys of the step's run and of each run after it.
  */
 import { createHash } from 'node:crypto';
-import type { JsonObject } from '@backstage/types';
 
 export interface StepIdentity {
   taskId: string;
   stepId: string;
-  /** The `each` key, for a step that runs once per item. */
-  iteration?: string;
+  /**
+   * For the second and later calls of the action within one execution of an `each` step:
+   * the call's index (1, 2, …). Undefined for the first call (and for steps without `each`).
+   */
+  iteration?: number;
 }
 
 /** What of an ActionContext names the step. */
 export interface StepContext {
   task: { id: string };
   step?: { id?: string };
-  each?: JsonObject;
+  /** One logger per execution of a step: the scaffolder creates it before the iterations. */
+  logger: object;
 }
 
 export class MissingStepIdError extends Error {
@@ -30,20 +33,32 @@ export class MissingStepIdError extends Error {
   }
 }
 
+/**
+ * Calls of the action so far in each step execution, by the execution's logger. The
+ * scaffolder gives the handler no `each` item: a step with `each` calls the handler once per
+ * item, in the items' order, with the same logger (and task and step), so the n-th call of an
+ * execution is the n-th item. A retry or a recovery is a new execution with a new logger, and
+ * counts from 0 again.
+ */
+const callsByExecution = new WeakMap<object, number>();
+
+/** The index of this call of the action within its step execution: 0, 1, 2, … */
+function nextIteration(logger: object): number {
+  const index = callsByExecution.get(logger) ?? 0;
+  callsByExecution.set(logger, index + 1);
+  return index;
+}
+
+/** The identity of this call of the action (each call counts as the next iteration). */
 export function stepIdentityOf(ctx: StepContext): StepIdentity {
   const stepId = ctx.step?.id;
   if (!stepId) {
     throw new MissingStepIdError();
   }
-  const key = ctx.each?.key;
-  if (key === undefined || key === null) {
-    return { taskId: ctx.task.id, stepId };
-  }
-  return {
-    taskId: ctx.task.id,
-    stepId,
-    iteration: typeof key === 'string' ? key : JSON.stringify(key),
-  };
+  const index = nextIteration(ctx.logger);
+  return index === 0
+    ? { taskId: ctx.task.id, stepId }
+    : { taskId: ctx.task.id, stepId, iteration: index };
 }
 
 const KEY_CHARACTERS = /^[A-Za-z0-9._:@/+=-]{1,255}$/;
@@ -61,8 +76,8 @@ export function poolSafeKey(raw: string): string {
 
 /**
  * `${taskId}:${stepId}` for the step's first run; `${taskId}:${stepId}:after:${runId}` for
- * the run that follows run `runId` when that one ended unsuccessfully. An `each` step adds
- * `:each:${key}` after the step id.
+ * the run that follows run `runId` when that one ended unsuccessfully. A later call of an
+ * `each` step adds `:each:${index}` after the step id.
  */
 export function idempotencyKey(
   identity: StepIdentity,
@@ -70,7 +85,7 @@ export function idempotencyKey(
 ): string {
   const parts = [identity.taskId, identity.stepId];
   if (identity.iteration !== undefined) {
-    parts.push('each', identity.iteration);
+    parts.push('each', String(identity.iteration));
   }
   if (previousRunId !== undefined) {
     parts.push('after', previousRunId);
@@ -78,18 +93,31 @@ export function idempotencyKey(
   return poolSafeKey(parts.join(':'));
 }
 
+/** `actionpool.run.v1`, and `[${index}]` for a later call of an `each` step. */
+function checkpointBase(identity: StepIdentity): string {
+  return identity.iteration === undefined
+    ? 'actionpool.run.v1'
+    : `actionpool.run.v1[${identity.iteration}]`;
+}
+
 /**
  * The checkpoint keeping the run's id (the scaffolder scopes checkpoints to the step):
- * `actionpool.run.v1`, or `actionpool.run.v1.after.${runId}` for a run's successor; an
- * `each` step adds `[${key}]` after `v1`.
+ * `actionpool.run.v1`, or `actionpool.run.v1.after.${runId}` for a run's successor; a later
+ * call of an `each` step adds `[${index}]` after `v1`.
  */
 export function checkpointKey(
   identity: StepIdentity,
   previousRunId?: string,
 ): string {
-  const base =
-    identity.iteration === undefined
-      ? 'actionpool.run.v1'
-      : `actionpool.run.v1[${identity.iteration}]`;
+  const base = checkpointBase(identity);
   return previousRunId === undefined ? base : `${base}.after.${previousRunId}`;
+}
+
+/**
+ * The checkpoint marking that an execution of the step reported run `runId`'s unsuccessful
+ * end (it failed the step with it): `actionpool.run.v1.reported.${runId}` (with the `each`
+ * index, as above). Only then does a later execution start the run's successor.
+ */
+export function reportedKey(identity: StepIdentity, runId: string): string {
+  return `${checkpointBase(identity)}.reported.${runId}`;
 }

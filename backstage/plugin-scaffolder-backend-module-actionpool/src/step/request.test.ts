@@ -4,6 +4,7 @@ const identity = { taskId: 't1', stepId: 's1' };
 
 describe('the run request', () => {
   it("forwards the task's secrets except the scaffolder's own", () => {
+    // Given task secrets; When forwarded; Then the scaffolder's own are left out
     expect(
       forwardedSecrets({
         apiKey: 'k',
@@ -16,6 +17,7 @@ describe('the run request', () => {
   });
 
   it('takes the named owner, else the template annotation, else none', () => {
+    // Given an owner named, annotated or neither; When chosen; Then in that order
     const annotated = {
       templateInfo: {
         entityRef: 'template:default/t',
@@ -32,6 +34,8 @@ describe('the run request', () => {
   });
 
   it('sends dry runs and leaves out what the task does not have', () => {
+    // Given a dry run without template or user; When the request is made; Then it says
+    // dryRun and has nothing undefined
     const body = createRunBody({
       identity,
       ctx: { isDryRun: true },
@@ -46,5 +50,21 @@ describe('the run request', () => {
       secrets: {},
       dryRun: true,
     });
+  });
+
+  it("sends the user as ${{ user }} but no userRef: the pool takes the run's user from the token", () => {
+    // Given a task whose user is known (a retry may be by another user than its creator)
+    const user = { ref: 'user:default/jane', entity: { kind: 'User' } };
+    // When the run's request is made
+    const body = createRunBody({
+      identity,
+      ctx: { user },
+      input: {},
+      idempotencyKey: 't1:s1',
+      owner: undefined,
+    });
+    // Then the context names no user, and the user travels as ref and entity
+    expect(body.context).not.toHaveProperty('userRef');
+    expect(body.user).toEqual(user);
   });
 });

@@ -52,6 +52,11 @@ export function forwardedSecrets(
   );
 }
 
+/**
+ * The run's `context`. No `userRef`: the pool takes the run's user from the verified token,
+ * and refuses (403) a `userRef` that is not the token's user, which a retry by another user
+ * than the task's creator would send.
+ */
 export function runContextOf(
   identity: StepIdentity,
   ctx: RequestContext,
@@ -61,12 +66,14 @@ export function runContextOf(
     taskId: identity.taskId,
     stepId: identity.stepId,
     templateRef: ctx.templateInfo?.entityRef,
-    userRef: ctx.user?.ref,
     owner,
   };
 }
 
-/** Backstage's `${{ user }}`: its ref and catalog entity (as plain JSON). */
+/**
+ * Backstage's `${{ user }}`: its ref and catalog entity (as plain JSON). The pool counts the
+ * entity's groups as the user's teams only when the ref is the token's own user.
+ */
 function userOf(ctx: RequestContext): CreateRunBody['user'] {
   if (!ctx.user) {
     return undefined;
