@@ -34,13 +34,16 @@ RequireEndQuery = Annotated[
 UNSUCCESSFUL = frozenset({RunStatus.FAILED, RunStatus.CANCELLED})
 
 
-def raise_if_running(view: RunView, *, waited_s: float, require_end: bool) -> None:
+def raise_if_running(
+    view: RunView, *, waited_s: float, require_end: bool, again: str | None = None
+) -> None:
     """A wait asked to see the run end (`requireEnd`) fails if it did not (504): a template
-    step must not succeed while its run goes on."""
+    step must not succeed while its run goes on. `again` says how to wait for it again."""
     if waited_s > 0 and require_end and not view.status.is_terminal:
+        again = again or f"wait for it again with GET {view.links.self_}?wait=N"
         raise RunStillProcessingError(
-            f"run {view.id} has not ended within {waited_s:g} s and goes on in the pool "
-            f"({view.links.self_}); wait for it again with GET {view.links.self_}?wait=N",
+            f"run {view.id} did not end within {waited_s:g} s and goes on in the pool "
+            f"({view.links.self_}); {again}",
             view.id,
         )
 

@@ -7,12 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header
 
-from actionpool.actions.errors import (
-    RunEndedUnsuccessfullyError,
-    RunStillProcessingError,
-    StoreUnavailableError,
-    UnknownActionError,
-)
+from actionpool.actions.errors import StoreUnavailableError, UnknownActionError
 from actionpool.api import distributed
 from actionpool.api.deps import (
     Caller,
@@ -23,8 +18,9 @@ from actionpool.api.deps import (
     require_json,
 )
 from actionpool.api.distributed import ActionList, InvokeAnswer
-from actionpool.api.schemas import error_responses
-from actionpool.worker.client import Run, RunRequest, RunStatus
+from actionpool.api.outcome import raise_if_running, raise_if_unsuccessful
+from actionpool.api.schemas import RunView, error_responses
+from actionpool.worker.client import Run, RunRequest
 
 router = APIRouter(prefix="/.backstage/actions/v1/actions", tags=["distributed actions"])
 
@@ -83,17 +79,16 @@ def pool_action_id(client: ClientDep, plugin_id: str, listed_id: str) -> str:
     return action.id
 
 
+INVOKE_AGAIN = (
+    "retry the task to wait for it again: with actionpool.taskId and stepId in the input, "
+    "the retry finds this run instead of starting another"
+)
+
+
 def answer_invoke(run: Run, wait_s: float) -> InvokeAnswer:
-    """The output of a completed run; the run's own error (424) if it did not complete."""
-    if run.status == RunStatus.COMPLETED:
-        return InvokeAnswer(output=run.output or {})
-    if run.status.is_terminal:
-        name = run.error.name if run.error else "RunCancelledError"
-        message = run.error.message if run.error else f"run {run.id} was cancelled"
-        raise RunEndedUnsuccessfullyError(name, message, run.id, run.status.value)
-    raise RunStillProcessingError(
-        f"run {run.id} did not end within {wait_s:g} s and goes on in the pool "
-        f"(/v1/runs/{run.id}); retry the task to wait for it again: with actionpool.taskId "
-        "and stepId in the input, the retry finds this run instead of starting another",
-        run.id,
-    )
+    """The output of a completed run; the run's own error (424) if it did not complete, a
+    504 if it is still going (the same rules as a waiting `POST /v1/actions/{id}/runs`)."""
+    view = RunView.of(run)
+    raise_if_unsuccessful(view, waited=True, fail_on_error=True)
+    raise_if_running(view, waited_s=wait_s, require_end=True, again=INVOKE_AGAIN)
+    return InvokeAnswer(output=run.output or {})
