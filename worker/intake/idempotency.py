@@ -63,13 +63,14 @@ def derive_key(body_key: str | None, header_key: str | None, context: RunContext
 
 
 def fingerprint(action_id: str, input: Any, context: RunContext, dry_run: bool) -> str:
-    """SHA-256 of the canonical JSON of what the run would do (secrets and the trace
-    context, which differ between a call and its retry, are left out)."""
+    """SHA-256 of the canonical JSON of what the run would do. Secrets, the trace context
+    and the user who asks are left out: they differ between a call and its retry (Backstage
+    retries a task with the token of whoever retried it), not what the run does."""
     payload = {
         "actionId": action_id,
         "input": input,
         "context": context.model_dump(
-            mode="json", by_alias=True, exclude_none=True, exclude={"traceparent"}
+            mode="json", by_alias=True, exclude_none=True, exclude={"traceparent", "user_ref"}
         ),
         "dryRun": dry_run,
     }

@@ -68,3 +68,12 @@ def test_digest_scopes_a_key_to_its_owner() -> None:
     assert digest(payments, "task:step") != digest(infra, "task:step")
     assert digest(payments, "task:step") != digest(None, "task:step")
     assert digest(payments, "task:step") == digest("Group:Default/Payments", "task:step")
+
+
+def test_a_retry_by_another_user_of_the_team_is_the_same_payload() -> None:
+    # Given a run a user started, and the same step retried by a teammate (Backstage's task
+    # retry sends the token of whoever retried it, so the pool records another userRef)
+    alice = BACKSTAGE.model_copy(update={"user_ref": "user:default/alice"})
+    bob = BACKSTAGE.model_copy(update={"user_ref": "user:default/bob"})
+    # Then the two are one payload: the retry finds the run instead of a 422
+    assert fingerprint("a:b", {"x": 1}, alice, False) == fingerprint("a:b", {"x": 1}, bob, False)
