@@ -91,7 +91,7 @@ def test_dry_run_of_an_action_without_dry_run_support_is_a_422(pool: Pool) -> No
         ("POST", "/v1/actions/debug:log/runs", {"content": b"[1, 2]"}),
         ("POST", "/v1/actions/debug:log/runs", {"content": b"null"}),
         ("POST", "/v1/actions/debug:log/runs", {"data": {"input": "x"}}),
-        ("POST", "/v1/actions/debug:log/runs?wait=100", {"json": {"input": {"message": "x"}}}),
+        ("POST", "/v1/actions/debug:log/runs?wait=291", {"json": {"input": {"message": "x"}}}),
         ("POST", "/v1/actions/debug:log/runs?wait=abc", {"json": {"input": {"message": "x"}}}),
         (
             "POST",
