@@ -144,6 +144,8 @@ def parse(raw: bytes) -> Answer:
 def assert_backstage_refusal(raw: bytes, closed: bool, status: int, name: str) -> Answer:
     answer = parse(raw)
     assert answer.status == status, raw[:400]
+    status_line = raw.split(b"\r\n", 1)[0].decode()
+    assert status_line.startswith(f"HTTP/1.1 {status} {name}: "), status_line  # its error
     assert answer.headers["content-type"] == "application/json"
     assert answer.headers["connection"] == "close"
     assert answer.body["error"]["name"] == name
