@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from importlib.metadata import version as installed_version
 
 import typer
 import uvicorn
@@ -17,6 +19,7 @@ from actionpool.api.identity.principal import Scope
 from actionpool.api.identity.settings import StaticTokenConfig
 from actionpool.api.identity.statictoken import hash_token, new_token
 from actionpool.api.settings import ApiSettings
+from actionpool.flags import export, setting
 from actionpool.worker.execution.policy import time_limits_of
 from actionpool.worker.settings import TelemetrySettings
 from actionpool.worker.store.health import check_redis_at_start
@@ -24,6 +27,21 @@ from actionpool.worker.telemetry.logs import configure_logging
 from actionpool.worker.telemetry.tracing import TracingConfigError, check_tracing
 
 cli = typer.Typer(help="actionpool: out-of-process worker pool for Backstage actions.")
+
+
+def show_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"actionpool {installed_version('actionpool')}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def main_options(
+    version: bool = typer.Option(
+        False, "--version", callback=show_version, is_eager=True, help="Print the version"
+    ),
+) -> None:
+    """actionpool: out-of-process worker pool for Backstage actions."""
 
 
 def load_settings() -> ApiSettings:
@@ -73,8 +91,13 @@ def check_identity(settings: ApiSettings) -> None:
 
 
 @cli.command()
-def api() -> None:
+def api(
+    host: str | None = setting("API_HOST", "Address to listen on (default 127.0.0.1)"),
+    port: int | None = setting("API_PORT", "Port to listen on (default 8000)", min=1, max=65535),
+    workers: int | None = setting("API_WORKERS", "uvicorn worker processes (default 1)", min=1),
+) -> None:
     """Serve the HTTP API (uvicorn)."""
+    export({"API_HOST": host, "API_PORT": port, "API_WORKERS": workers})
     settings = load_settings()
     load_registry(settings)  # refuse to start on a bad override, with the reason
     load_telemetry()
@@ -106,8 +129,20 @@ def serve(factory: str, settings: ApiSettings) -> None:
 
 
 @cli.command()
-def worker() -> None:
+def worker(
+    concurrency: int | None = setting(
+        "WORKER_CONCURRENCY", "Attempts run at once (prefork children) (default 4)", min=1
+    ),
+    queues: str | None = setting(
+        "WORKER_QUEUES", "Queues to consume, comma-separated (default every action's queue)"
+    ),
+    name: str | None = setting(
+        "WORKER_NAME", "Celery node name, recorded on attempts (default actionpool@<host>)"
+    ),
+) -> None:
     """Run a Celery worker (prefork, late ack, prefetch 1) for the action queues."""
+    export({"WORKER_CONCURRENCY": concurrency, "WORKER_NAME": name})
+    export({"WORKER_QUEUES": queue_names(queues) if queues is not None else None})
     # Before Celery is imported: SIGTERM starts Celery's soft shutdown (a bounded warm
     # shutdown, then running attempts are handed back), as containers expect.
     os.environ.setdefault("REMAP_SIGTERM", "SIGQUIT")
@@ -117,6 +152,19 @@ def worker() -> None:
     registry, telemetry = load_registry(settings), load_telemetry()
     check_redis(settings)
     run_worker(settings, registry, telemetry)
+
+
+def queue_names(text: str) -> list[str]:
+    """`--queues long,default` (or the variable's JSON list, `["long"]`) as queue names."""
+    if text.lstrip().startswith("["):
+        try:
+            names = json.loads(text)
+        except json.JSONDecodeError:
+            names = None
+        if isinstance(names, list) and all(isinstance(n, str) for n in names):
+            return names
+        raise typer.BadParameter(f"{text!r} is not a JSON list of queue names")
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 @cli.command()
