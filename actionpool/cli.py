@@ -179,7 +179,7 @@ def dev() -> None:
 
 @cli.command("actions")
 def list_actions() -> None:
-    """Show the registered actions and their limits."""
+    """Show the registered actions and their limits; exit 1 if a plugin did not load."""
     settings = load_settings()
     registry = load_registry(settings)
     table = Table("id", "queue", "timeout s", "soft s", "attempts", "dry run", "description")
@@ -198,6 +198,8 @@ def list_actions() -> None:
     console.print(table)
     for error in registry.plugin_errors:
         console.print(f"[red]plugin not loaded:[/red] {error}")
+    if registry.plugin_errors:
+        raise typer.Exit(1)  # a broken plugin is a failure scripts can see
 
 
 @cli.command()
