@@ -60,7 +60,17 @@ ENDPOINTS = [
     Endpoint("stats", "GET", "/v1/stats?groupBy=owner", "runs:read", 200),
     Endpoint("metrics", "GET", "/metrics", "admin", 200),
     Endpoint("openapi", "GET", "/openapi.json", None, 200),
+    Endpoint("distributed-actions", "GET", "/.backstage/actions/v1/actions", None, 200),
+    Endpoint(
+        "invoke",
+        "POST",
+        "/.backstage/actions/v1/actions/actionpool%3Adebug.log/invoke",
+        "runs:create",
+        504,  # allowed: the run is made, and no worker here ends it within INVOKE_WAIT_S
+        body={"message": "hello", "actionpool": {"owner": PAYMENTS}},
+    ),
 ]
+INVOKE_WAIT_S = 0.1
 
 CASES = [
     "own-team",
@@ -135,7 +145,8 @@ def identity_settings(settings: PoolSettings, keys: BackstageKeys, **extra: obje
 
 @pytest.fixture
 async def api(settings: PoolSettings, keys: BackstageKeys) -> AsyncIterator[httpx.AsyncClient]:
-    async with serve(identity_settings(settings, keys), headers=None) as client:
+    api_settings = identity_settings(settings, keys, invoke_wait_s=INVOKE_WAIT_S)
+    async with serve(api_settings, headers=None) as client:
         yield client
 
 
