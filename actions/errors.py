@@ -221,6 +221,7 @@ class RunStillProcessingError(ActionPoolError):
     not ended: the run goes on; the same request (same idempotency key) waits for it again."""
 
     retry_after_s = 5
+    status = "processing"
 
     def __init__(self, message: str, run_id: str) -> None:
         super().__init__(message)

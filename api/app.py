@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 
 from actionpool.actions.registry import Registry, build_registry
-from actionpool.api.distributed import names_of
+from actionpool.api.distributed import shared_names
 from actionpool.api.errors import install_error_handlers
 from actionpool.api.identity.audit import Audit
 from actionpool.api.identity.authenticator import Authenticator
@@ -46,7 +46,8 @@ def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastA
     registry = registry or build_registry(settings.action_overrides)
     for error in registry.plugin_errors:
         log.error("plugin not loaded: %s", error)
-    names_of(registry)  # logs the actions it cannot list for Backstage (api.distributed)
+    for name, ids in shared_names(registry).items():
+        log.error("distributed actions: %s share the name %s; none is listed", ", ".join(ids), name)
     authenticator = Authenticator(settings)  # refuses a start with no credential configured
     app = FastAPI(
         title="actionpool",

@@ -17,7 +17,6 @@ instead of starting another, as on the pool's own HTTP route.
 from __future__ import annotations
 
 import copy
-import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,8 +27,6 @@ from actionpool.actions.action import Action
 from actionpool.actions.errors import InputValidationError
 from actionpool.api.schemas import ActionSchemas, ApiModel, BackstageUser
 from actionpool.worker.client import RunContext
-
-log = logging.getLogger(__name__)
 
 CONTEXT_PROPERTY = "actionpool"
 """The reserved input property that carries what Backstage does not send with an invoke."""
@@ -121,20 +118,21 @@ def name_of(action_id: str) -> str:
     return action_id.replace(":", ".")
 
 
-def names_of(actions: Iterable[Action[Any, Any]]) -> dict[str, Action[Any, Any]]:
-    """Each listed name and its action. Two actions whose ids differ only in `:` against `.`
-    (`a:b.c`, `a.b:c`) would share a name: neither is listed, and the clash is logged."""
-    by_name: dict[str, list[Action[Any, Any]]] = {}
+def shared_names(actions: Iterable[Action[Any, Any]]) -> dict[str, list[str]]:
+    """Names two or more actions would share (their ids differ only in `:` against `.`, as
+    `a:b.c` and `a.b:c`), and those actions' ids."""
+    by_name: dict[str, list[str]] = {}
     for action in actions:
-        by_name.setdefault(name_of(action.id), []).append(action)
-    names = {}
-    for name, found in by_name.items():
-        if len(found) == 1:
-            names[name] = found[0]
-        else:
-            ids = ", ".join(a.id for a in found)
-            log.error("distributed actions: %s share the name %s; none is listed", ids, name)
-    return names
+        by_name.setdefault(name_of(action.id), []).append(action.id)
+    return {name: ids for name, ids in by_name.items() if len(ids) > 1}
+
+
+def names_of(actions: Iterable[Action[Any, Any]]) -> dict[str, Action[Any, Any]]:
+    """Each listed name and its action; a shared name lists none of its actions (the API
+    logs them at start)."""
+    actions = list(actions)
+    shared = shared_names(actions)
+    return {name_of(a.id): a for a in actions if name_of(a.id) not in shared}
 
 
 def input_schema(action: Action[Any, Any]) -> dict[str, Any]:

@@ -107,8 +107,7 @@ def error_response(method: str, url: str, error: ActionPoolError) -> JSONRespons
     if isinstance(error, InputValidationError) and error.details:
         body["error"]["details"] = error.details
     if isinstance(error, RunEndedUnsuccessfullyError | RunStillProcessingError):
-        status_of_run = getattr(error, "status", "processing")
-        body = {"error": body["error"], **run_ref(error.run_id, status_of_run), **body}
+        body = {"error": body["error"], **run_ref(error.run_id, error.status), **body}
         headers["Location"] = run_path(error.run_id)
     if isinstance(error, AuthenticationError):
         headers["WWW-Authenticate"] = "Bearer"

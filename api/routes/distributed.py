@@ -20,7 +20,7 @@ from actionpool.api.deps import (
 from actionpool.api.distributed import ActionList, InvokeAnswer
 from actionpool.api.outcome import raise_if_running, raise_if_unsuccessful
 from actionpool.api.schemas import RunView, error_responses
-from actionpool.worker.client import Run, RunRequest
+from actionpool.worker.client import PoolClient, Run, RunRequest
 
 router = APIRouter(prefix="/.backstage/actions/v1/actions", tags=["distributed actions"])
 
@@ -67,7 +67,7 @@ async def invoke_distributed_action(
     return answer_invoke(run, settings.invoke_wait_s)
 
 
-def pool_action_id(client: ClientDep, plugin_id: str, listed_id: str) -> str:
+def pool_action_id(client: PoolClient, plugin_id: str, listed_id: str) -> str:
     """The pool action behind a listed id (`<pluginId>:<name>`)."""
     prefix, _, name = listed_id.partition(":")
     action = distributed.names_of(client.actions()).get(name) if prefix == plugin_id else None

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from tests import measurements
-from tests.e2e.processes import Service
+from tests.e2e.processes import Service, start
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,7 +111,8 @@ def start_backend(port: int, env: dict[str, str], log_dir: Path) -> Service:
     entry = BACKEND / "dist" / "index.js"
     command = ["node", str(entry), "--config", str(APP_CONFIG), "--config", str(OVERLAY)]
     started = time.monotonic()
-    service = _start("backstage", command, settings, log_dir)
+    # in the backend's folder: Backstage finds its package root (and config) from there
+    service = start("backstage", command, settings, log_dir, cwd=BACKEND)
     url = f"http://127.0.0.1:{port}/.backstage/health/v1/readiness"
 
     def ready() -> bool:
@@ -125,22 +126,6 @@ def start_backend(port: int, env: dict[str, str], log_dir: Path) -> Service:
     wait_until(ready, timeout_s=120, what=f"{url} to answer 200")
     report(f"Backstage backend start (process to readiness): {time.monotonic() - started:.1f} s")
     return service
-
-
-def _start(name: str, command: list[str], env: dict[str, str], log_dir: Path) -> Service:
-    """`tests.e2e.processes.start`, in the backend's folder: Backstage finds its package root
-    (and its default config) from the working directory."""
-    log_path = log_dir / f"{name}.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=BACKEND,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Service(name, process, log_path)
 
 
 class Backstage:

@@ -49,11 +49,14 @@ class Service:
         raise AssertionError(f"{self.name} never logged {text!r}:\n{self.log()[-3000:]}")
 
 
-def start(name: str, command: list[str], env: dict[str, str], log_dir: Path) -> Service:
+def start(
+    name: str, command: list[str], env: dict[str, str], log_dir: Path, cwd: Path | None = None
+) -> Service:
     log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             command,
+            cwd=cwd,
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
