@@ -31,7 +31,9 @@
     │   ├── NotAllowedError            a valid credential may not do this (403)
     │   ├── RateLimitedError           the credential starts runs faster than its rate (429)
     │   ├── RunNotFoundError           no run has the requested id
-    │   └── RunAlreadyEndedError       cancel was asked of a run that already completed or failed
+    │   ├── RunAlreadyEndedError       cancel was asked of a run that already completed or failed
+    │   ├── RunNotRetryableError       retry was asked of a run still open, processing or completed
+    │   └── InvalidCursorError         a listing's cursor is not one the pool gave out
     ├── RunEndedUnsuccessfullyError    a waited-for run ended failed or cancelled
     ├── RunStillProcessingError        an invoke's run did not end within its wait (it goes on)
     ├── StoreUnavailableError          Redis cannot be reached or cannot write: nothing was done
@@ -199,6 +201,15 @@ class RunNotFoundError(RequestError):
 
 class RunAlreadyEndedError(RequestError):
     """Raised when cancellation is asked of a run that already completed or failed."""
+
+
+class RunNotRetryableError(RequestError):
+    """Raised when retry is asked of a run that has not ended (open, processing) or that
+    completed: only a failed or cancelled run is retried."""
+
+
+class InvalidCursorError(RequestError):
+    """Raised when a listing's `cursor` is not one a listing answered with."""
 
 
 class RunEndedUnsuccessfullyError(ActionPoolError):

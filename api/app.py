@@ -18,7 +18,18 @@ from actionpool.api.identity.authenticator import Authenticator
 from actionpool.api.limits import BodyLimitMiddleware, JsonLimits
 from actionpool.api.openapi import install_openapi
 from actionpool.api.ratelimit import RateLimiter
-from actionpool.api.routes import actions, distributed, docs, health, metrics, runs, stats
+from actionpool.api.routes import (
+    actions,
+    distributed,
+    docs,
+    health,
+    metrics,
+    queues,
+    runs,
+    stats,
+    ui,
+    workers,
+)
 from actionpool.api.settings import ApiSettings
 from actionpool.api.tracing import trace_requests
 from actionpool.worker.client import PoolClient
@@ -34,11 +45,14 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 ROUTERS = (
     actions.router,
     runs.router,
+    workers.router,
+    queues.router,
     stats.router,
     distributed.router,
     health.router,
     metrics.router,
     docs.router,
+    ui.router,
 )
 
 

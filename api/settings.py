@@ -87,3 +87,9 @@ class ApiSettings(PoolSettings, IdentitySettings):
         ge=1,
         description="`GET /v1/stats`: most runs one request reads (the newest of its window)",
     )
+    trace_url_template: str = Field(
+        default="",
+        description="The web page links a run's trace id through this URL, `{traceId}` "
+        "replaced (Jaeger: `http://jaeger:16686/trace/{traceId}`; Tempo: an Explore URL); "
+        "empty: the trace id shows as text",
+    )

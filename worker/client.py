@@ -42,6 +42,14 @@ from actionpool.worker.intake.request import RunRequest, new_run
 from actionpool.worker.settings import PoolSettings
 from actionpool.worker.store.aio import AsyncRunStore
 from actionpool.worker.store.health import MemoryHealth, check_memory
+from actionpool.worker.store.listing import (
+    MAX_LIMIT,
+    Cursor,
+    RunFilter,
+    RunPage,
+    RunSummary,
+    list_runs,
+)
 from actionpool.worker.store.ops import Commands
 from actionpool.worker.store.records import (
     TERMINAL_EVENT_TYPES,
@@ -56,6 +64,7 @@ from actionpool.worker.telemetry.metrics import label_admission, render_pool_met
 from actionpool.worker.telemetry.stats import FlowFigures, GroupBy, read_figures
 
 __all__ = [
+    "MAX_LIMIT",
     "CreatedRun",
     "FlowFigures",
     "GroupBy",
@@ -63,7 +72,10 @@ __all__ = [
     "Run",
     "RunContext",
     "RunEvent",
+    "RunFilter",
+    "RunPage",
     "RunRequest",
+    "RunSummary",
     "new_run",
     "RunStatus",
     "time_limits_of",
@@ -203,6 +215,12 @@ class PoolClient:
         run = await self.store.get(check_run_id(run_id))
         trace.get_current_span().set_attributes(spans.run_attributes(run))  # the request's
         return run
+
+    async def list_runs(self, run_filter: RunFilter, *, cursor: str | None, limit: int) -> RunPage:
+        """The newest `limit` runs the filter keeps, after `cursor` (from the indexes)."""
+        after = Cursor.decode(cursor) if cursor is not None else None
+        call = list_runs(self.store.keys, run_filter, cursor=after, limit=limit)
+        return await self.store.run(call)
 
     async def events(self, run_id: str, *, after: int = 0, limit: int = 1000) -> list[RunEvent]:
         found = await self.store.run(

@@ -73,6 +73,10 @@ class PoolSettings(BaseSettings):
         description="On SIGTERM, how long running attempts may finish before they are handed back",
     )
     worker_concurrency: int = Field(default=4, ge=1)
+    task_events: bool = Field(
+        default=False,
+        description="Workers send Celery task events (for Flower: docs/operations.md#flower)",
+    )
     worker_queues: list[str] = Field(
         default_factory=list, description="Queues a worker consumes; empty = every action queue"
     )

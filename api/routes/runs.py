@@ -1,4 +1,4 @@
-"""`/v1/runs`: inspect a run, wait for it, read its events."""
+"""`/v1/runs`: list runs, inspect one, wait for it, read its events, cancel or retry it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from actionpool.api.deps import ClientDep, RunOperator, RunReader, SettingsDep
+from actionpool.api.deps import ClientDep, Reader, RunOperator, RunReader, SettingsDep
+from actionpool.api.listing import (
+    CursorQuery,
+    Filter,
+    LimitQuery,
+    RunList,
+    StatusQuery,
+    TimeQuery,
+    scoped_filter,
+)
 from actionpool.api.outcome import (
     FailOnErrorQuery,
     RequireEndQuery,
@@ -22,12 +31,48 @@ from actionpool.api.sse import (
     parse_last_event_id,
     wants_event_stream,
 )
-from actionpool.worker.client import RunEvent, RunStatus
+from actionpool.worker.client import RunEvent, RunFilter, RunStatus
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
 MAX_EVENT_ID = 2**53
 """Event ids are counters; anything larger names no event (and no Redis stream id)."""
+
+
+@router.get(
+    "",
+    response_model=RunList,
+    responses=error_responses(401, 403, 422, 503),
+)
+async def list_runs(
+    client: ClientDep,
+    access: Reader,
+    status: StatusQuery = [],  # noqa: B006 - FastAPI copies the default
+    action_id: Annotated[Filter, Query(alias="actionId")] = None,
+    owner: Filter = None,
+    template_ref: Annotated[Filter, Query(alias="templateRef")] = None,
+    task_id: Annotated[Filter, Query(alias="taskId")] = None,
+    user_ref: Annotated[Filter, Query(alias="userRef")] = None,
+    created_after: Annotated[TimeQuery, Query(alias="createdAfter")] = None,
+    created_before: Annotated[TimeQuery, Query(alias="createdBefore")] = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Response:
+    """The runs the caller may see, newest first, from the indexes: every filter given
+    must hold (`status` is any of those given; `createdAfter` inclusive, `createdBefore`
+    exclusive). Follow `nextCursor` until it is null."""
+    run_filter = RunFilter(
+        statuses=tuple(status),
+        action_id=action_id,
+        owner=owner,
+        template_ref=template_ref,
+        task_id=task_id,
+        user_ref=user_ref,
+        created_after=created_after,
+        created_before=created_before,
+    )
+    page = await client.list_runs(scoped_filter(access, run_filter), cursor=cursor, limit=limit)
+    return RunList.of(page).response()
 
 
 @router.get(

@@ -1,10 +1,14 @@
 """`create_celery_app`: the Celery app of the pool. Workers consume with it; every process
 builds attempt messages with it (`worker.broker.envelope`); nobody publishes through it, since
-a message goes onto its queue in the same Redis step as the state change it belongs to."""
+a message goes onto its queue in the same Redis step as the state change it belongs to.
+
+`celery_app`, an attribute of this module built from the environment when first read, is the
+app for Celery's own tools, which take an app by import path and not a factory:
+`celery --app actionpool.worker.broker.app:celery_app flower` (docs/operations.md#flower)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Celery
 
@@ -39,6 +43,10 @@ def celery_config(settings: PoolSettings) -> dict[str, Any]:
         "worker_prefetch_multiplier": 1,
         "worker_concurrency": settings.worker_concurrency,
         "worker_pool": "prefork",
+        # Task events (received, started, succeeded, ...) for monitors such as Flower; the
+        # worker's heartbeat events go out either way. No `task_send_sent_event`: messages are
+        # built by `envelope` and pushed by store scripts, never sent by a Celery producer.
+        "worker_send_task_events": settings.task_events,
         "worker_hijack_root_logger": False,
         # A Redis blip must not stop running attempts: they keep their leases through it (a
         # lease TTL of grace) and their outcomes are written when Redis answers again. A
@@ -59,3 +67,19 @@ def create_celery_app(settings: PoolSettings) -> Celery:
     app = Celery("actionpool", set_as_current=False)
     app.conf.update(celery_config(settings))
     return app
+
+
+def celery_app_from_env() -> Celery:
+    """The pool's Celery app with the `ACTIONPOOL_` settings of the environment: its broker,
+    key prefix and transport options, as the API and the workers have them."""
+    return create_celery_app(PoolSettings())
+
+
+if not TYPE_CHECKING:  # hidden from mypy, which would give every unknown name this type
+
+    def __getattr__(name: str) -> Celery:
+        """`celery_app`, built when first read (importing this module reads no settings)."""
+        if name != "celery_app":
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        app = globals()["celery_app"] = celery_app_from_env()
+        return app

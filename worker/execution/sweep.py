@@ -4,6 +4,8 @@ sweep per interval, so no extra process is deployed). One pass reads only what n
 - the runs whose time has come in the store's `due` set: a processing run whose lease
   expired (its worker died: the attempt is recorded lost and the next one put on the queue),
   an open run past its queue timeout or deadline (it fails without starting);
+- the finished runs whose retention has ended: they are forgotten (records and every
+  index entry; `forget.lua`);
 - per queue, the open runs whose message left the queue long ago (the queue's oldest waiting
   message went out later, by `redispatch_after_s`) and whose attempt never started: their
   message was lost inside the broker (a worker died between taking it and recording it as
@@ -92,6 +94,7 @@ class Sweeper:
         outcomes: dict[str, str] = {}
         self._sweep_due(outcomes)
         self._guard_queues(outcomes)
+        self._forget_ended(outcomes)
         return outcomes
 
     def _sweep_due(self, outcomes: dict[str, str]) -> None:
@@ -124,6 +127,14 @@ class Sweeper:
             for run_id, seen_ms in waiting:
                 redispatch = partial(self.redispatch, run_id, queue, seen_ms)
                 self._settle(outcomes, run_id, redispatch, later(run_id, now_ms))
+
+    def _forget_ended(self, outcomes: dict[str, str]) -> None:
+        """Forget the finished runs whose retention has ended: records and index entries."""
+        now = self.store.now()
+        run_ids = self.store.run(self.store.reads.forgettable(now, self.batch))
+        for run in self.store.run(self.store.reads.indexed_runs(run_ids)) if run_ids else []:
+            if self.store.run(self.store.writes.forget(run, now)):
+                outcomes[run.run_id] = "forgotten"
 
     def recover(self, run_id: str, number: int, error: BaseException) -> str:
         """Settle attempt `number` of a run whose lease expired, and put the next one out."""

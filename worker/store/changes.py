@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from datetime import datetime
 from typing import Any
 
 from actionpool.worker.clock import ms
-from actionpool.worker.store.keys import SECRETS_DEADLINE_MARGIN_S, SECRETS_TTL_S
+from actionpool.worker.store.keys import RECORD_GRACE_S, SECRETS_DEADLINE_MARGIN_S, SECRETS_TTL_S
 from actionpool.worker.store.records import Attempt, Run, RunStatus
 
 
@@ -21,6 +22,15 @@ class StoreLimits:
     run_retention_s: int
     events_max_per_run: int
     lease_ttl_ms: int
+
+    @property
+    def record_ttl_s(self) -> int:
+        """The TTL of a finished run's records (the sweep forgets the run before it)."""
+        return self.run_retention_s + RECORD_GRACE_S
+
+    def forget_at_ms(self, finished: datetime) -> int:
+        """When the sweep forgets a run that finished at `finished`."""
+        return ms(finished) + self.run_retention_s * 1000
 
 
 @dataclasses.dataclass(frozen=True)

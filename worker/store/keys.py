@@ -17,6 +17,11 @@ SECRETS_DEADLINE_MARGIN_S = 60
 """Secrets of a run with a deadline are dropped this long after it (no attempt starts after
 the deadline; the margin covers clocks that disagree)."""
 
+RECORD_GRACE_S = 24 * 3600
+"""A finished run's records carry a TTL this much longer than the retention: the sweep
+forgets the run (records and index entries, `forget.lua`) when the retention ends, and the TTL
+only catches what a pool with no worker left behind."""
+
 ABORTED_TTL_S = 24 * 3600
 """How long a run id given up by the API (its create's reply was lost) stays refused."""
 
@@ -107,16 +112,34 @@ class Keys:
         return f"{self.prefix}idem:{key_digest}"
 
     def index(self, dimension: str, value: str = "") -> str:
-        """Sorted set of run ids by creation time (ms): all, status, action, owner, template."""
+        """Sorted set of run ids by creation time (ms), one per dimension and value: all,
+        status, action, owner, template, task, user (`GET /v1/runs` reads them)."""
         return (
             f"{self.prefix}runs:{dimension}:{value}" if value else f"{self.prefix}runs:{dimension}"
         )
 
-    def run_indexes(self, action_id: str, owner: str | None, template: str | None) -> list[str]:
+    @property
+    def forgettable(self) -> str:
+        """Sorted set: finished run id -> epoch ms when its retention ends and the sweep
+        forgets it (its records and every index entry)."""
+        return f"{self.prefix}runs-ending"
+
+    def run_indexes(
+        self,
+        action_id: str,
+        owner: str | None,
+        template: str | None,
+        task: str | None = None,
+        user: str | None = None,
+    ) -> list[str]:
         """The indexes a run belongs to besides its status index."""
         keys = [self.index("all"), self.index("action", action_id)]
-        if owner:
-            keys.append(self.index("owner", owner))
-        if template:
-            keys.append(self.index("template", template))
+        for dimension, value in (
+            ("owner", owner),
+            ("template", template),
+            ("task", task),
+            ("user", user),
+        ):
+            if value:
+                keys.append(self.index(dimension, value))
         return keys

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from actionpool.worker.clock import ms
+from actionpool.worker.store.indexes import INDEXED_FIELDS, IndexedRun
 from actionpool.worker.store.keys import Keys
 from actionpool.worker.store.ops import Commands, pairs
 from actionpool.worker.store.records import (
@@ -144,6 +145,20 @@ class Reads:
             ]
 
         commands = [("HMGET", self.keys.run(run_id), *DUE_FIELDS) for run_id in run_ids]
+        return Commands(commands, decode, transaction=False)  # type: ignore[arg-type]
+
+    def forgettable(self, now: datetime, limit: int) -> Commands[list[str]]:
+        """Up to `limit` finished runs whose retention has ended, earliest first."""
+        command = ("ZRANGEBYSCORE", self.keys.forgettable, "-inf", ms(now), "LIMIT", 0, limit)
+        return Commands([command], lambda r: [str(run_id) for run_id in r[0]], transaction=False)
+
+    def indexed_runs(self, run_ids: Sequence[str]) -> Commands[list[IndexedRun]]:
+        """Runs as their indexes know them (what `forget` needs to name each index)."""
+
+        def decode(rows: list[Any]) -> list[IndexedRun]:
+            return [IndexedRun.of(run_id, row) for run_id, row in zip(run_ids, rows, strict=True)]
+
+        commands = [("HMGET", self.keys.run(run_id), *INDEXED_FIELDS) for run_id in run_ids]
         return Commands(commands, decode, transaction=False)  # type: ignore[arg-type]
 
     def queues(self) -> Commands[list[str]]:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from actionpool.worker.clock import iso, ms
 from actionpool.worker.store.changes import Message, StoreLimits
+from actionpool.worker.store.indexes import IndexedRun
 from actionpool.worker.store.keys import Keys
 from actionpool.worker.store.ops import Commands, ScriptCall
 from actionpool.worker.store.records import ErrorInfo, RunStatus
@@ -36,10 +37,11 @@ class RecoveryWrites:
                 run_id,
                 iso(now),
                 self.limits.events_max_per_run,
-                self.limits.run_retention_s,
+                self.limits.record_ttl_s,
                 json.dumps(body),
                 error.model_dump_json(),
                 ms(now),
+                self.limits.forget_at_ms(now),
             ],
             decode=lambda reply: literal(reply, ExpireOutcome),
         )
@@ -58,7 +60,27 @@ class RecoveryWrites:
             k.metrics,
             k.due,
             k.waiting(queue),
+            k.forgettable,
         ]
+
+    def forget(self, run: IndexedRun, now: datetime) -> ScriptCall[bool]:
+        """Delete a finished run whose retention has ended, and every index entry of it
+        (False: it is not due, or was retried meanwhile)."""
+        k, run_id = self.keys, run.run_id
+        return ScriptCall(
+            "forget",
+            keys=[
+                k.forgettable,
+                k.run(run_id),
+                k.attempts(run_id),
+                k.events(run_id),
+                k.event_seq(run_id),
+                k.checkpoints(run_id),
+                *run.index_keys(k),
+            ],
+            args=[run_id, ms(now)],
+            decode=bool,
+        )
 
     def redispatch(
         self, run_id: str, queue: str, seen_ms: int, message: Message | None

@@ -26,6 +26,8 @@ ScriptName = Literal[
     "redispatch",
     "rescore",
     "count",
+    "forget",
+    "list_runs",
 ]
 SCRIPT_NAMES: tuple[ScriptName, ...] = get_args(ScriptName)
 LIBRARY = ("_metrics", "_lib")

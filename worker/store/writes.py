@@ -16,6 +16,7 @@ from actionpool.worker.store.changes import (
     run_ms_fields,
     secrets_ttl_s,
 )
+from actionpool.worker.store.indexes import run_index_keys
 from actionpool.worker.store.keys import ABORTED_TTL_S, Keys
 from actionpool.worker.store.ops import ScriptCall, flat
 from actionpool.worker.store.records import (
@@ -77,7 +78,6 @@ class Writes(RecoveryWrites):
                 "1" if key_digest else "0",
                 self.sealer.seal(secrets) if secrets else "",
                 secrets_ttl_s(run),
-                created_ms - self.limits.run_retention_s * 1000,
                 json.dumps(fields),
                 optional(due_ms),
                 created_ms,
@@ -100,7 +100,7 @@ class Writes(RecoveryWrites):
             k.queues,
             message.key,
             k.aborted(run.id),
-            *k.run_indexes(run.action_id, run.context.owner, run.context.template_ref),
+            *run_index_keys(k, run),
         ]
 
     def resolve(self, run: Run, *, fingerprint: str, key_digest: str | None) -> ScriptCall[Created]:
@@ -185,8 +185,8 @@ class Writes(RecoveryWrites):
                 json.dumps(settlement.event_body),
                 iso(now),
                 self.limits.events_max_per_run,
-                self.limits.run_retention_s if terminal else "",
-                ms(now) - self.limits.run_retention_s * 1000,
+                self.limits.record_ttl_s if terminal else "",
+                self.limits.forget_at_ms(now) if terminal else "",
                 "" if expired_by is None else ms(expired_by),
                 optional(nxt.due_ms) if nxt else "",
                 nxt.ready_ms if nxt else "",
@@ -211,6 +211,7 @@ class Writes(RecoveryWrites):
             k.due,
             k.waiting(run.queue),
             nxt.message.key if nxt else k.queue(run.queue),
+            k.forgettable,
         ]
 
     def append_event(
@@ -244,9 +245,10 @@ class Writes(RecoveryWrites):
                 run_id,
                 iso(now),
                 self.limits.events_max_per_run,
-                self.limits.run_retention_s,
+                self.limits.record_ttl_s,
                 json.dumps(CANCELLED_BEFORE_START),
                 json.dumps({"message": "Cancellation requested", "level": "warning"}),
+                self.limits.forget_at_ms(now),
             ],
             decode=Cancellation.of,
         )

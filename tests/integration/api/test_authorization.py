@@ -53,6 +53,7 @@ ENDPOINTS = [
         202,
         body={"input": {"message": "hello"}, "context": {"owner": PAYMENTS}},
     ),
+    Endpoint("list-runs", "GET", "/v1/runs?status=open", "runs:read", 200),
     Endpoint("get-run", "GET", "/v1/runs/{run}", "runs:read", 200, per_run=True),
     Endpoint("wait-run", "GET", "/v1/runs/{run}?wait=0.1", "runs:read", 200, per_run=True),
     Endpoint("cancel-run", "POST", "/v1/runs/{run}/cancel", "runs:operate", 200, per_run=True),
@@ -181,8 +182,10 @@ async def test_endpoint_answers_each_caller(
         assert SECRET_INPUT not in response.text
     if want == 401:
         assert response.headers["WWW-Authenticate"] == "Bearer"
-    if case == "other-team" and endpoint.name == "stats":
-        assert PAYMENTS not in response.text  # figures of its own teams only
+    if case == "other-team" and endpoint.name in ("stats", "list-runs"):
+        assert PAYMENTS not in response.text  # figures and runs of its own teams only
+    if case in ("own-team", "admin") and endpoint.name == "list-runs":
+        assert run_id in [run["id"] for run in response.json()["items"]]
 
 
 async def test_healthz_and_readyz_need_no_credential(api: httpx.AsyncClient) -> None:

@@ -1,10 +1,10 @@
 -- Cancel a run: an open run ends `cancelled` at once; a processing run is asked to stop
 -- (its heartbeat sees the request). Idempotent.
 -- KEYS: run, open index, cancelled index, events, event seq, secrets, attempts, checkpoints,
---       metrics, due, waiting (see open_run_keys in _lib.lua)
+--       metrics, due, waiting, forgettable (see open_run_keys in _lib.lua)
 local k = open_run_keys()
-local run_id, now_iso, events_cap, retention_s = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local cancelled_body, requested_body = ARGV[5], ARGV[6]
+local run_id, now_iso, events_cap, record_ttl_s = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local cancelled_body, requested_body, forget_at_ms = ARGV[5], ARGV[6], ARGV[7]
 -- Returns {outcome, run hash fields (flat), attempts (flat)}, the run as the cancel left it
 -- (so the caller need not read it again); outcome: 'cancelled', 'requested', 'missing', or
 -- the status of a run that already ended.
@@ -21,6 +21,6 @@ if status == 'processing' then
   return answer('requested')
 end
 if status ~= 'open' then return answer(status) end
-end_open(k, run_id, 'cancelled', 'cancelled', cancelled_body, now_iso, events_cap, retention_s,
-  {'cancelRequestedAt', now_iso})
+end_open(k, run_id, 'cancelled', 'cancelled', cancelled_body, now_iso, events_cap, record_ttl_s,
+  forget_at_ms, {'cancelRequestedAt', now_iso})
 return answer('cancelled')

@@ -4,12 +4,13 @@
 local run_key, idem_key, secrets_key, open_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local metrics_key, due_key, waiting_key, queues_key = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local queue_key, aborted_key = KEYS[9], KEYS[10]
--- KEYS[11..]: the run's other indexes (all, action, owner, template)
+-- KEYS[11..]: the run's other indexes (all, action, owner, template, task, user); the
+-- sweep takes the run out of them when its retention ends (forget.lua)
 local run_id, fingerprint, created_ms = ARGV[1], ARGV[2], ARGV[3]
 local idem_ttl_s, has_key = ARGV[4], ARGV[5] == '1'
-local secrets_sealed, secrets_ttl_s, index_cutoff_ms = ARGV[6], ARGV[7], ARGV[8]
-local fields_json, due_ms, ready_ms = ARGV[9], ARGV[10], ARGV[11]
-local queue, message = ARGV[12], ARGV[13]
+local secrets_sealed, secrets_ttl_s = ARGV[6], ARGV[7]
+local fields_json, due_ms, ready_ms = ARGV[8], ARGV[9], ARGV[10]
+local queue, message = ARGV[11], ARGV[12]
 -- fields_json: the run hash fields as one JSON object of strings; due_ms: '' or when the
 -- sweep must look at the run; message: the broker payload, as kombu would LPUSH it;
 -- secrets_sealed: '' or the run's secrets as one token (never plaintext), kept secrets_ttl_s.
@@ -39,7 +40,6 @@ redis.call('ZADD', open_key, created_ms, run_id)
 count_run(metrics_key, run_key, 'created')
 for i = 11, #KEYS do
   redis.call('ZADD', KEYS[i], created_ms, run_id)
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. index_cutoff_ms)
 end
 if due_ms ~= '' then redis.call('ZADD', due_key, due_ms, run_id) end
 redis.call('ZADD', waiting_key, ready_ms, run_id)

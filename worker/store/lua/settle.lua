@@ -4,12 +4,13 @@
 local run_key, attempts_key, processing_key, target_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local events_key, seq_key, secrets_key, checkpoints_key = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local metrics_key, due_key, waiting_key, queue_key = KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+local forgettable_key = KEYS[13]
 local run_id, attempt, status, attempt_json = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local event_type, event_body, now_iso, events_cap = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local retention_s, index_cutoff_ms, expired_by_ms = ARGV[9], ARGV[10], ARGV[11]
+local record_ttl_s, forget_at_ms, expired_by_ms = ARGV[9], ARGV[10], ARGV[11]
 local due_ms, ready_ms, message = ARGV[12], ARGV[13], ARGV[14]
 -- ARGV[15..]: run hash field/value pairs to set.
--- retention_s: '' unless the run ends; expired_by_ms: '' or, for the sweep, settle only if the
+-- record_ttl_s, forget_at_ms: '' unless the run ends (see retire in _lib.lua); expired_by_ms: '' or, for the sweep, settle only if the
 -- lease ran out before this time; due_ms, ready_ms, message: for a retry ('' otherwise).
 -- Returns 'settled' (also to a resend of a call that was carried out), 'stale' (this attempt
 -- no longer holds the run) or 'alive' (the lease was renewed after all).
@@ -35,10 +36,10 @@ if status == 'open' then
   if due_ms ~= '' then redis.call('ZADD', due_key, due_ms, run_id)
   else redis.call('ZREM', due_key, run_id) end
   redis.call('LPUSH', queue_key, message)
-elseif retention_s ~= '' then
+elseif record_ttl_s ~= '' then
   local k = {run = run_key, attempts = attempts_key, events = events_key, seq = seq_key,
-    checkpoints = checkpoints_key, secrets = secrets_key, due = due_key, waiting = waiting_key}
-  retire(k, run_id, retention_s)
-  redis.call('ZREMRANGEBYSCORE', target_key, '-inf', '(' .. index_cutoff_ms)
+    checkpoints = checkpoints_key, secrets = secrets_key, due = due_key, waiting = waiting_key,
+    forgettable = forgettable_key}
+  retire(k, run_id, record_ttl_s, forget_at_ms)
 end
 return 'settled'

@@ -6,7 +6,10 @@ import uuid
 
 import pytest
 
+from actionpool.actions.registry import Registry
+from actionpool.worker.execution.dispatch import Dispatcher
 from actionpool.worker.store.records import Run, RunContext, RunStatus
+from actionpool.worker.store.replies import Created
 from actionpool.worker.store.store import RunStore
 
 
@@ -26,5 +29,25 @@ def new_run(store: RunStore) -> object:
             "created_at": store.now(),
         }
         return Run(**{**fields, **changes})  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def create(store: RunStore, registry: Registry, dispatcher: Dispatcher) -> object:
+    """Create a run (with its attempt-1 message); returns what the script said."""
+
+    def make(
+        run: Run,
+        *,
+        key: str | None = None,
+        fingerprint: str = "fp",
+        secrets: dict[str, str] | None = None,
+    ) -> Created:
+        message = dispatcher.message(run, registry.get(run.action_id), 1)
+        call = store.writes.create(
+            run, message, fingerprint=fingerprint, key_digest=key, secrets=secrets or {}
+        )
+        return store.run(call)
 
     return make

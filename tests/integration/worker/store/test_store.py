@@ -6,37 +6,15 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import pytest
-
 from actionpool.actions.registry import Registry
 from actionpool.worker.clock import ms
 from actionpool.worker.execution.dispatch import Dispatcher
 from actionpool.worker.store.changes import NextAttempt, Settlement
+from actionpool.worker.store.keys import RECORD_GRACE_S
 from actionpool.worker.store.records import Attempt, ErrorInfo, Run, RunStatus
-from actionpool.worker.store.replies import Created
 from actionpool.worker.store.store import RunStore
 from tests.clock import ManualClock
 from tests.integration.conftest import Broker
-
-
-@pytest.fixture
-def create(store: RunStore, registry: Registry, dispatcher: Dispatcher) -> object:
-    """Create a run (with its attempt-1 message); returns what the script said."""
-
-    def make(
-        run: Run,
-        *,
-        key: str | None = None,
-        fingerprint: str = "fp",
-        secrets: dict[str, str] | None = None,
-    ) -> Created:
-        message = dispatcher.message(run, registry.get(run.action_id), 1)
-        call = store.writes.create(
-            run, message, fingerprint=fingerprint, key_digest=key, secrets=secrets or {}
-        )
-        return store.run(call)
-
-    return make
 
 
 def attempt(store: RunStore, number: int) -> Attempt:
@@ -298,9 +276,13 @@ def test_terminal_settle_sets_retention_drops_secrets_and_leaves_the_sweep_sets(
     ended = store.get(run.id)
     assert ended.status == RunStatus.FAILED and ended.error == ErrorInfo(name="X", message="y")
     assert not store.redis.exists(store.keys.secrets(run.id))
-    retention_s = store.limits.run_retention_s
-    assert 0 < store.redis.ttl(store.keys.run(run.id)) <= retention_s
-    assert 0 < store.redis.ttl(store.keys.events(run.id)) <= retention_s
+    # its records outlive the retention only by the grace, and the sweep forgets it when
+    # the retention ends
+    record_ttl_s = store.limits.run_retention_s + RECORD_GRACE_S
+    assert store.limits.run_retention_s < store.redis.ttl(store.keys.run(run.id)) <= record_ttl_s
+    assert store.limits.run_retention_s < store.redis.ttl(store.keys.events(run.id)) <= record_ttl_s
+    forget_at_ms = store.redis.zscore(store.keys.forgettable, run.id)
+    assert forget_at_ms == ms(store.now()) + store.limits.run_retention_s * 1000
     assert store.redis.zscore(store.keys.index("status", "failed"), run.id) is not None
     assert store.redis.zscore(store.keys.due, run.id) is None
     assert store.redis.zscore(store.keys.waiting("default"), run.id) is None
