@@ -45,6 +45,18 @@ class CreateRunBody(ApiModel):
     user: BackstageUser | None = None
 
 
+class RetryRunBody(ApiModel):
+    """`POST /v1/runs/{runId}/retry`: optional, like Backstage's task retry body."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="The run's secrets again: the pool drops them when a run ends, so a run "
+        "started with secrets needs them for its retry",
+    )
+
+
 class ActionSchemas(ApiModel):
     input: dict[str, Any]
     output: dict[str, Any]

@@ -39,8 +39,10 @@ from actionpool.worker.execution.policy import time_limits_of
 from actionpool.worker.intake.idempotency import derive_key, digest, fingerprint
 from actionpool.worker.intake.payload import validate_input
 from actionpool.worker.intake.request import RunRequest, new_run
+from actionpool.worker.intake.retry import RetryRequest, retry_run
 from actionpool.worker.settings import PoolSettings
 from actionpool.worker.store.aio import AsyncRunStore
+from actionpool.worker.store.backlog import QueueInfo, read_queues
 from actionpool.worker.store.health import MemoryHealth, check_memory
 from actionpool.worker.store.listing import (
     MAX_LIMIT,
@@ -51,6 +53,7 @@ from actionpool.worker.store.listing import (
     list_runs,
 )
 from actionpool.worker.store.ops import Commands
+from actionpool.worker.store.presence import WorkerInfo, read_workers
 from actionpool.worker.store.records import (
     TERMINAL_EVENT_TYPES,
     Run,
@@ -69,17 +72,20 @@ __all__ = [
     "FlowFigures",
     "GroupBy",
     "PoolClient",
+    "QueueInfo",
     "Run",
     "RunContext",
     "RunEvent",
     "RunFilter",
     "RunPage",
+    "RetryRequest",
     "RunRequest",
     "RunSummary",
     "new_run",
     "RunStatus",
     "time_limits_of",
     "whole_ms",
+    "WorkerInfo",
 ]
 
 log = logging.getLogger(__name__)
@@ -211,6 +217,13 @@ class PoolClient:
         trace.get_current_span().set_attributes(spans.run_attributes(done.run))
         return done.run  # as the cancel left it: no second read that could fail after it
 
+    async def retry_run(self, request: RetryRequest) -> Run:
+        """Reopen a failed or cancelled run as its next attempt (`worker.intake.retry`)."""
+        check_run_id(request.run_id)
+        run = await retry_run(self.store, self.registry, self.dispatcher, request)
+        trace.get_current_span().set_attributes(spans.run_attributes(run))
+        return run
+
     async def get_run(self, run_id: str) -> Run:
         run = await self.store.get(check_run_id(run_id))
         trace.get_current_span().set_attributes(spans.run_attributes(run))  # the request's
@@ -253,6 +266,14 @@ class PoolClient:
         `RunNotFoundError` (and Redis down a `StoreUnavailableError`) before any event."""
         await self.get_run(run_id)
         return follow(self.store, run_id, after, block_s=self.block_s)
+
+    async def workers(self) -> list[WorkerInfo]:
+        """The workers that heartbeat into this pool's Redis, lost ones included."""
+        return await read_workers(self.store)
+
+    async def queues(self) -> list[QueueInfo]:
+        """Depth, oldest waiting age and runs in flight of every queue the pool serves."""
+        return await read_queues(self.store, self.registry.queues())
 
     async def memory(self) -> MemoryHealth:
         return MemoryHealth.of(await self.store.run(self.reads.memory_info()))

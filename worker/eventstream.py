@@ -31,8 +31,9 @@ async def follow(
     batch: int = BATCH_SIZE,
 ) -> AsyncIterator[RunEvent]:
     """The run's events with an id greater than `after`, oldest first, then each new one as
-    it is written; ends after a terminal event (`completion`, `cancelled`), or once nothing is
-    left of a run that has ended or no longer exists.
+    it is written; ends after the run's last terminal event (`completion`, `cancelled`: a run
+    retried after it ended has more than one, `POST /v1/runs/{id}/retry`), or once nothing
+    is left of a run that has ended or no longer exists.
 
     A Redis failure ends the iteration with a warning instead of an error: a live reader
     reconnects and resumes from the last event it received.
@@ -61,8 +62,16 @@ async def _follow(
             last_id = entry_id
             event = decode_event(run_id, entry_id, fields)
             yield event
-            if event.type in TERMINAL_EVENT_TYPES:
+            if event.type in TERMINAL_EVENT_TYPES and await _is_last_end(store, run_id, entry_id):
                 return
         if ended and not entries:
             return
         quiet = ended or not entries
+
+
+async def _is_last_end(store: AsyncRunStore, run_id: str, entry_id: str) -> bool:
+    """A terminal event ends the stream when the run has ended and no event follows it (a
+    retried run's earlier ends do not)."""
+    position = await store.send(store.reads.stream_position(run_id))
+    ended = position.status is None or position.status.is_terminal
+    return ended and position.last_id == entry_id

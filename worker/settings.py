@@ -72,6 +72,12 @@ class PoolSettings(BaseSettings):
         ge=0,
         description="On SIGTERM, how long running attempts may finish before they are handed back",
     )
+    worker_heartbeat_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a worker tells the pool it is alive (GET /v1/workers); one "
+        "silent for 3 intervals shows lost",
+    )
     worker_concurrency: int = Field(default=4, ge=1)
     task_events: bool = Field(
         default=False,

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from actionpool.api.deps import ClientDep, Reader, RunOperator, RunReader, SettingsDep
+from actionpool.api.deps import (
+    ClientDep,
+    Reader,
+    RunOperator,
+    RunReader,
+    SettingsDep,
+    require_json,
+)
 from actionpool.api.listing import (
     CursorQuery,
     Filter,
@@ -24,14 +31,14 @@ from actionpool.api.outcome import (
     raise_if_unsuccessful,
     run_response,
 )
-from actionpool.api.schemas import RunView, error_responses, run_responses
+from actionpool.api.schemas import RetryRunBody, RunView, error_responses, run_responses
 from actionpool.api.sse import (
     EVENT_STREAM,
     event_stream_response,
     parse_last_event_id,
     wants_event_stream,
 )
-from actionpool.worker.client import RunEvent, RunFilter, RunStatus
+from actionpool.worker.client import RetryRequest, RunEvent, RunFilter, RunStatus
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
@@ -117,6 +124,37 @@ async def cancel_run(
     run = await client.cancel_run(runId)
     status = 200 if run.status == RunStatus.CANCELLED else 202
     return run_response(RunView.of(run), status)
+
+
+@router.post(
+    "/{runId}/retry",
+    status_code=202,
+    response_model=RunView,
+    responses={
+        **run_responses(202, s202="Reopened as its next attempt: it will run"),
+        **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 503, 504),
+    },
+)
+async def retry_run(
+    runId: str,  # noqa: N803 - the path parameter's public name
+    client: ClientDep,
+    access: RunOperator,
+    _json: Annotated[None, Depends(require_json)],  # after the credential: a 401 comes first
+    body: RetryRunBody | None = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    """Run a `failed` or `cancelled` run again as its next attempt, from its checkpoints
+    (202); 409 for a run that is open, processing or completed. With an `Idempotency-Key`,
+    the same request again answers 202 with the run as that retry left it."""
+    await access.run(client, runId)
+    request = RetryRequest(
+        run_id=runId,
+        requested_by=access.principal.credential_id,
+        secrets=body.secrets if body else {},
+        header_key=idempotency_key,
+    )
+    run = await client.retry_run(request)
+    return run_response(RunView.of(run), 202)
 
 
 EVENT_STREAM_RESPONSE: dict[int | str, dict[str, Any]] = {

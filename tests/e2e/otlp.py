@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -84,7 +85,9 @@ def decode_spans(request: ExportTraceServiceRequest) -> list[ReceivedSpan]:
 
 
 class Receiver:
-    """Serves `POST /v1/traces` on 127.0.0.1 in a thread and keeps every span it decodes."""
+    """Serves `POST /v1/traces` on 127.0.0.1 in a thread and keeps every span it decodes;
+    answers `GET /api/traces/{traceId}` as Jaeger's and Tempo's query APIs do (200 with the
+    trace's span names, 404 before any span of it arrived), for `actionpool smoke`."""
 
     def __init__(self) -> None:
         self.spans: list[ReceivedSpan] = []
@@ -136,6 +139,17 @@ class Receiver:
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
+
+            def do_GET(self) -> None:
+                trace_id = self.path.removeprefix("/api/traces/")
+                with receiver.lock:
+                    names = [s.name for s in receiver.spans if s.trace_id == trace_id]
+                body = json.dumps({"traceId": trace_id, "spans": names}).encode()
+                self.send_response(200 if names and trace_id != self.path else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -20,8 +20,10 @@ from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from actionpool.actions.registry import Registry
 from actionpool.worker.broker.app import create_celery_app
 from actionpool.worker.broker.envelope import Envelopes
+from actionpool.worker.clock import ms
 from actionpool.worker.execution.dispatch import Dispatcher
 from actionpool.worker.execution.executor import Executor, Timing
+from actionpool.worker.execution.presence import Beacon, announcement_of
 from actionpool.worker.execution.sweep import Sweeper
 from actionpool.worker.execution.tasks import register_run_task
 from actionpool.worker.settings import PoolSettings, TelemetrySettings
@@ -39,8 +41,8 @@ def create_worker_app(
     settings: PoolSettings, registry: Registry, telemetry: TelemetrySettings | None = None
 ) -> Celery:
     """The Celery app with the run task registered and bound to a store and registry, the
-    recovery sweep started with the worker (in its main process), and tracing set up in
-    each child process."""
+    recovery sweep and the worker's heartbeat (`GET /v1/workers`) started with the worker
+    (in its main process), and tracing set up in each child process."""
     app = create_celery_app(settings)
     trace_children(telemetry or TelemetrySettings())
     store = RunStore.from_settings(settings)
@@ -66,6 +68,10 @@ def create_worker_app(
     )
     worker_ready.connect(lambda **_: sweeper.start(), weak=False)
     worker_shutdown.connect(lambda **_: sweeper.stop(), weak=False)
+    queues = settings.worker_queues or registry.queues()  # as `run_worker` gives Celery
+    beacon = Beacon(store, announcement_of(settings, queues, ms(store.now())))
+    worker_ready.connect(lambda **_: beacon.start(), weak=False)
+    worker_shutdown.connect(lambda **_: beacon.stop(), weak=False)
     return app
 
 

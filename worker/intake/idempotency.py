@@ -82,3 +82,9 @@ def digest(owner: str | None, key: str) -> str:
     """The Redis-safe name of a key: SHA-256, so key length and characters never matter; of
     the key within its run's owner, so two teams' equal keys name two runs."""
     return hashlib.sha256(f"{(owner or '').lower()}\n{key}".encode()).hexdigest()
+
+
+def retry_digest(run_id: str, key: str) -> str:
+    """The name of a retry's key (`POST /v1/runs/{id}/retry`): of the key within its run, and
+    never equal to a run's (`digest`): what it hashes holds no newline."""
+    return hashlib.sha256(f"retry\0{run_id}\0{key}".encode()).hexdigest()

@@ -87,9 +87,14 @@ def open_due_ms(deadline_ms: int | None, queue_deadline_ms: int | None) -> int |
 
 
 def secrets_ttl_s(run: Run) -> int:
-    """How long a new run's secrets are kept at most: until its deadline (and a margin),
-    after which no attempt of it starts, and never longer than `SECRETS_TTL_S`."""
-    if run.deadline_at is None:
+    """How long a new run's secrets are kept at most (`secrets_ttl_until`)."""
+    return secrets_ttl_until(run.created_at, run.deadline_at)
+
+
+def secrets_ttl_until(now: datetime, deadline_at: datetime | None) -> int:
+    """How long secrets given `now` are kept at most: until the run's deadline (and a
+    margin), after which no attempt of it starts, and never longer than `SECRETS_TTL_S`."""
+    if deadline_at is None:
         return SECRETS_TTL_S
-    until_deadline_s = math.ceil((run.deadline_at - run.created_at).total_seconds())
+    until_deadline_s = math.ceil((deadline_at - now).total_seconds())
     return max(1, min(SECRETS_TTL_S, until_deadline_s + SECRETS_DEADLINE_MARGIN_S))

@@ -25,6 +25,11 @@ only catches what a pool with no worker left behind."""
 ABORTED_TTL_S = 24 * 3600
 """How long a run id given up by the API (its create's reply was lost) stays refused."""
 
+WORKER_FORGET_AFTER_S = 24 * 3600
+"""A worker that stopped heartbeating without shutting down cleanly (killed, its host gone)
+leaves `GET /v1/workers` this long after its last heartbeat: its `worker:{name}` hash expires
+then, and the next heartbeat of any worker trims it from the `workers` set."""
+
 
 @dataclasses.dataclass(frozen=True)
 class Keys:
@@ -94,6 +99,18 @@ class Keys:
     def unacked(self) -> str:
         """Hash: kombu's messages delivered to a worker and not acknowledged yet."""
         return f"{self.prefix}unacked"
+
+    def worker(self, name: str) -> str:
+        """Hash: what a worker said of itself (`worker.store.presence`) and when it last
+        heartbeat; expires `WORKER_FORGET_AFTER_S` after that heartbeat, deleted when the
+        worker shuts down cleanly."""
+        return f"{self.prefix}worker:{name}"
+
+    @property
+    def workers(self) -> str:
+        """Sorted set: worker name -> epoch ms of its last heartbeat (names heartbeating
+        within `WORKER_FORGET_AFTER_S`; the set itself expires that long after the last)."""
+        return f"{self.prefix}workers"
 
     @property
     def sweep_lock(self) -> str:

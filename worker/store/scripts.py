@@ -22,6 +22,7 @@ ScriptName = Literal[
     "append_event",
     "checkpoint",
     "cancel",
+    "retry",
     "expire",
     "redispatch",
     "rescore",

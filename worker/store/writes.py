@@ -36,6 +36,7 @@ from actionpool.worker.store.replies import (
     SettleOutcome,
     literal,
 )
+from actionpool.worker.store.retries import RetryWrites
 from actionpool.worker.store.sealing import Sealer
 
 DEADLINES = ("deadlineMs", "queueDeadlineMs")
@@ -45,9 +46,9 @@ def optional(value: int | None) -> str | int:
     return "" if value is None else value
 
 
-class Writes(RecoveryWrites):
+class Writes(RecoveryWrites, RetryWrites):
     """Script calls for one pool's keys and limits; run secrets go in and come out sealed
-    (the sweep's own changes: `RecoveryWrites`)."""
+    (the sweep's own changes: `RecoveryWrites`; the retry of an ended run: `RetryWrites`)."""
 
     def __init__(self, keys: Keys, limits: StoreLimits, sealer: Sealer) -> None:
         super().__init__(keys, limits)

@@ -43,6 +43,10 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "runs_failed": ("Runs that failed for good", RUN_LABELS),
     "runs_cancelled": ("Runs cancelled", RUN_LABELS),
     "runs_retried": ("Attempts that failed and were scheduled again", RUN_LABELS),
+    "runs_reopened": (
+        "Failed or cancelled runs retried on request (POST /v1/runs/{id}/retry)",
+        RUN_LABELS,
+    ),
     "leases_recovered": ("Attempts recovered by the sweep after their lease expired", ("action",)),
     "idempotent_replays": ("Requests answered with the run their key already named", ("action",)),
     "authz_decisions": (

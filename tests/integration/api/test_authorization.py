@@ -57,7 +57,11 @@ ENDPOINTS = [
     Endpoint("get-run", "GET", "/v1/runs/{run}", "runs:read", 200, per_run=True),
     Endpoint("wait-run", "GET", "/v1/runs/{run}?wait=0.1", "runs:read", 200, per_run=True),
     Endpoint("cancel-run", "POST", "/v1/runs/{run}/cancel", "runs:operate", 200, per_run=True),
+    # an open run: every caller that may operate it hears why it is not retried
+    Endpoint("retry-run", "POST", "/v1/runs/{run}/retry", "runs:operate", 409, per_run=True),
     Endpoint("run-events", "GET", "/v1/runs/{run}/events", "runs:read", 200, per_run=True),
+    Endpoint("list-workers", "GET", "/v1/workers", "runs:read", 200),
+    Endpoint("list-queues", "GET", "/v1/queues", "runs:read", 200),
     Endpoint("stats", "GET", "/v1/stats?groupBy=owner", "runs:read", 200),
     Endpoint("metrics", "GET", "/metrics", "admin", 200),
     Endpoint("openapi", "GET", "/openapi.json", None, 200),
