@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: dev test lint typecheck unit integration e2e faults bench trace clean \
-	backstage-module backstage-e2e
+	backstage-module backstage-e2e chromium
 
 # The Backstage scaffolder module (TypeScript): installed once from its lock file, then
 # type-checked, linted and unit-tested with Backstage's own tooling.
@@ -22,8 +22,25 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(BIN)/actionpool dev
 
-test: lint typecheck backstage-module
+test: lint typecheck backstage-module chromium
 	$(BIN)/pytest
+
+# tests/e2e/test_ui.py drives Debian's Chromium, never a downloaded browser: installed here
+# when missing and this runs as root with apt-get (about 20 s, 125 MB), else named.
+ACTIONPOOL_TEST_CHROMIUM ?= /usr/bin/chromium
+export ACTIONPOOL_TEST_CHROMIUM
+APT_CHROMIUM := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+
+chromium:
+	@test -x "$(ACTIONPOOL_TEST_CHROMIUM)" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for tests/e2e/test_ui.py"; \
+	    $(APT_CHROMIUM) >/dev/null || { apt-get update -q >/dev/null && $(APT_CHROMIUM) >/dev/null; }; \
+	  else \
+	    echo "tests/e2e/test_ui.py needs Chromium at $(ACTIONPOOL_TEST_CHROMIUM): install Debian's chromium package (apt-get install chromium), or set ACTIONPOOL_TEST_CHROMIUM"; \
+	    exit 1; \
+	  fi; }
+	@test -x "$(ACTIONPOOL_TEST_CHROMIUM)" || { echo "no Chromium at $(ACTIONPOOL_TEST_CHROMIUM) after installing Debian's chromium"; exit 1; }
 
 $(MODULE_STAMP): $(MODULE)/package-lock.json
 	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null || \
