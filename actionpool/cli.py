@@ -1,4 +1,5 @@
-"""The `actionpool` command: api, worker, dev, actions, token."""
+"""The `actionpool` command: api, worker, dev, token, and the operator's commands over the
+HTTP API (runs, workers, queues, stats, actions; `actionpool.console`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from actionpool.actions.errors import ActionPoolError, StoreMisconfiguredError
 from actionpool.actions.registry import Registry, build_registry
@@ -19,7 +20,20 @@ from actionpool.api.identity.principal import Scope
 from actionpool.api.identity.settings import StaticTokenConfig
 from actionpool.api.identity.statictoken import hash_token, new_token
 from actionpool.api.settings import ApiSettings
+from actionpool.console import pool
+from actionpool.console.config import Flags, configured_url
+from actionpool.console.options import (
+    ContextOption,
+    OutputOption,
+    TokenOption,
+    UrlOption,
+    connect,
+    reported,
+)
+from actionpool.console.output import Format, emit
+from actionpool.console.runs import runs_app
 from actionpool.flags import export, setting
+from actionpool.smoke.command import smoke
 from actionpool.worker.execution.policy import time_limits_of
 from actionpool.worker.settings import TelemetrySettings
 from actionpool.worker.store.health import check_redis_at_start
@@ -178,28 +192,59 @@ def dev() -> None:
 
 
 @cli.command("actions")
-def list_actions() -> None:
-    """Show the registered actions and their limits; exit 1 if a plugin did not load."""
-    settings = load_settings()
-    registry = load_registry(settings)
-    table = Table("id", "queue", "timeout s", "soft s", "attempts", "dry run", "description")
+@reported
+def list_actions(
+    local: bool = typer.Option(
+        False, "--local", help="The actions installed here, not the running pool's"
+    ),
+    output: OutputOption = Format.TABLE,
+    url: UrlOption = None,
+    token: TokenOption = None,
+    context: ContextOption = None,
+) -> None:
+    """The actions and their limits; exit 1 if a plugin did not load.
+
+    The running pool's (GET /v1/actions) when a pool URL is configured, else (and with
+    --local) those installed here."""
+    if local or not configured_url(Flags(url=url, token=token, context=context), os.environ):
+        list_local_actions(output)
+    else:
+        pool.pool_actions(connect(url, token, context), output)
+
+
+def local_action_entries(registry: Registry) -> list[dict[str, object]]:
+    """The registered actions as `GET /v1/actions` names their limits."""
+    entries: list[dict[str, object]] = []
     for action in registry:
         limits = time_limits_of(action)
-        table.add_row(
-            action.id,
-            action.queue,
-            f"{limits.hard_s:g}",
-            f"{limits.soft_s:g}",
-            str(action.retry.max_attempts),
-            "yes" if action.supports_dry_run else "no",
-            action.description,
+        entries.append(
+            {
+                "id": action.id,
+                "queue": action.queue,
+                "timeoutS": limits.hard_s,
+                "softTimeoutS": limits.soft_s,
+                "maxAttempts": action.retry.max_attempts,
+                "supportsDryRun": action.supports_dry_run,
+                "description": action.description,
+            }
         )
-    console = Console()
-    console.print(table)
+    return entries
+
+
+def list_local_actions(output: Format) -> None:
+    registry = load_registry(load_settings())
+    emit(local_action_entries(registry), output, pool.actions_table)
+    console = Console(stderr=output is not Format.TABLE)  # json and yaml stay parseable
     for error in registry.plugin_errors:
-        console.print(f"[red]plugin not loaded:[/red] {error}")
+        console.print(f"[red]plugin not loaded:[/red] {escape(str(error))}")
     if registry.plugin_errors:
         raise typer.Exit(1)  # a broken plugin is a failure scripts can see
+
+
+cli.add_typer(runs_app, name="runs")
+cli.command("workers")(pool.workers)
+cli.command("queues")(pool.queues)
+cli.command("stats")(pool.stats)
 
 
 @cli.command()
@@ -224,6 +269,9 @@ def token(
         raise typer.Exit(2) from None
     typer.echo(f"token: {secret}")
     typer.echo(f"ACTIONPOOL_STATIC_TOKENS entry: {entry.model_dump_json()}")
+
+
+cli.command("smoke")(smoke)
 
 
 def main() -> None:

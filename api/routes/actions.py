@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import re
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response
@@ -21,9 +23,43 @@ from actionpool.worker.client import RunRequest
 
 router = APIRouter(prefix="/v1/actions", tags=["actions"])
 
+PLUGIN_ERRORS = "X-Actionpool-Plugin-Errors"
+FAILED_PLUGINS = "X-Actionpool-Failed-Plugins"
+PLUGIN_HEADERS = {
+    PLUGIN_ERRORS: {
+        "description": "How many installed plugins did not load (their actions are missing)",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    FAILED_PLUGINS: {
+        "description": "When some did not load: their entry-point names, comma-separated "
+        "(the API's log says why)",
+        "schema": {"type": "string"},
+    },
+}
+_PLUGIN_NAME = re.compile(r"plugin '([^']*)'")  # PluginLoadError's message (actions.registry)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
-@router.get("", responses=error_responses(401, 503))
-async def list_actions(client: ClientDep, _: Caller) -> list[ActionView]:
+
+def failed_plugins(messages: Iterable[str]) -> list[str]:
+    """The entry-point names in plugin load errors, safe as a header value."""
+    names = []
+    for message in messages:
+        found = _PLUGIN_NAME.match(message)
+        names.append(_UNSAFE.sub("?", found.group(1))[:100] if found else "?")
+    return names
+
+
+@router.get(
+    "",
+    responses={200: {"headers": PLUGIN_HEADERS}, **error_responses(401, 503)},
+)
+async def list_actions(client: ClientDep, _: Caller, response: Response) -> list[ActionView]:
+    """The actions; the headers say whether plugins failed to load (the body stays
+    Backstage's list)."""
+    names = failed_plugins(str(error) for error in client.registry.plugin_errors)
+    response.headers[PLUGIN_ERRORS] = str(len(names))
+    if names:
+        response.headers[FAILED_PLUGINS] = ", ".join(names)
     return [ActionView.of(a) for a in client.actions()]
 
 

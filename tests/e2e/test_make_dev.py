@@ -15,6 +15,7 @@ import psutil
 
 from actionpool.devcredentials import TOKEN_FILE
 from actionpool.devstack import free_port
+from tests.e2e.processes import ACTIONPOOL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,6 +68,14 @@ def test_make_dev_serves_a_run_with_an_embedded_redis(tmp_path: Path) -> None:
         )
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "completed"
+        # And `actionpool smoke` passes against it
+        smoke = subprocess.run(
+            [ACTIONPOOL, "smoke", "--url", url, "--token", token],
+            env={**env, "ACTIONPOOL_CONFIG": str(tmp_path / "none.yaml"), "COLUMNS": "200"},
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert smoke.returncode == 0, smoke.stdout + smoke.stderr
+        assert "FAIL" not in smoke.stdout and "PASS" in smoke.stdout
         redis_port = int(
             re.search(r"embedded Redis at redis://127.0.0.1:(\d+)", output.read_text())[1]
         )  # type: ignore[index]
