@@ -19,6 +19,7 @@ from actionpool.api.identity.authenticator import AuthConfigurationError, Authen
 from actionpool.api.identity.principal import Scope
 from actionpool.api.identity.settings import StaticTokenConfig
 from actionpool.api.identity.statictoken import hash_token, new_token
+from actionpool.api.schemas import ActionView
 from actionpool.api.settings import ApiSettings
 from actionpool.console import pool
 from actionpool.console.config import Flags, configured_url
@@ -34,7 +35,6 @@ from actionpool.console.output import Format, emit
 from actionpool.console.runs import runs_app
 from actionpool.flags import export, setting
 from actionpool.smoke.command import smoke
-from actionpool.worker.execution.policy import time_limits_of
 from actionpool.worker.settings import TelemetrySettings
 from actionpool.worker.store.health import check_redis_at_start
 from actionpool.worker.telemetry.logs import configure_logging
@@ -80,7 +80,7 @@ def load_telemetry() -> TelemetrySettings:
 
 def load_registry(settings: ApiSettings) -> Registry:
     try:
-        return build_registry(settings.action_overrides)
+        return build_registry(settings)
     except ActionPoolError as exc:
         typer.echo(f"cannot load the actions: {exc.name}: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -213,22 +213,11 @@ def list_actions(
 
 
 def local_action_entries(registry: Registry) -> list[dict[str, object]]:
-    """The registered actions as `GET /v1/actions` names their limits."""
-    entries: list[dict[str, object]] = []
-    for action in registry:
-        limits = time_limits_of(action)
-        entries.append(
-            {
-                "id": action.id,
-                "queue": action.queue,
-                "timeoutS": limits.hard_s,
-                "softTimeoutS": limits.soft_s,
-                "maxAttempts": action.retry.max_attempts,
-                "supportsDryRun": action.supports_dry_run,
-                "description": action.description,
-            }
-        )
-    return entries
+    """The registered actions as `GET /v1/actions` lists them (without their schemas)."""
+    return [
+        ActionView.of(action).model_dump(mode="json", by_alias=True, exclude={"schema_"})
+        for action in registry
+    ]
 
 
 def list_local_actions(output: Format) -> None:

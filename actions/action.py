@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -67,6 +67,30 @@ READ_ONLY = Attributes(read_only=True, destructive=False, idempotent=True)
 """An action that changes nothing outside its own run (the `debug:*` actions)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """The installed distribution an action comes from, as `actionpool actions` shows it."""
+
+    package: str
+    version: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Deprecation:
+    """Marks an action deprecated: listings say so and name its replacement, and each run of
+    it logs a warning template authors see in Backstage's task log."""
+
+    replacement: str | None = None
+    """The id of the action to use instead, if there is one."""
+    reason: str = ""
+
+    def notice(self, action_id: str) -> str:
+        """The warning a run of the action logs."""
+        instead = f"; use {self.replacement} instead" if self.replacement else ""
+        because = f" ({self.reason})" if self.reason else ""
+        return f"{action_id} is deprecated{because}{instead}"
+
+
 class Example(BaseModel):
     """One example of an action's use, as Backstage lists them."""
 
@@ -92,6 +116,14 @@ class Action(Generic[InputT, OutputT]):
     queue: str = DEFAULT_QUEUE
     supports_dry_run: bool = False
     attributes: Attributes = Attributes()
+    deprecation: Deprecation | None = None
+    source: Source | None = None
+    """Set by the registry: the distribution that registered the action."""
+    validation_context: Mapping[str, Any] = dataclasses.field(
+        default_factory=dict, compare=False, hash=False
+    )
+    """Given to pydantic when input is validated (`ValidationInfo.context`): what an input
+    model's validators check against, such as the operator's allowlists."""
 
     def __post_init__(self) -> None:
         if not is_action_id(self.id):
@@ -109,6 +141,13 @@ class Action(Generic[InputT, OutputT]):
                 raise ValueError(f"{self.id}: {name} must be positive")
 
     @property
+    def listed_description(self) -> str:
+        """The description as Backstage's listings show it: a deprecated action says so."""
+        if self.deprecation is None:
+            return self.description
+        return f"{self.description} (Deprecated: {self.deprecation.notice(self.id)}.)"
+
+    @property
     def input_schema(self) -> dict[str, Any]:
         return self.input_model.model_json_schema()
 
@@ -118,7 +157,7 @@ class Action(Generic[InputT, OutputT]):
 
     def parse_input(self, raw: Any) -> InputT:
         """Validate raw input; raises pydantic's ValidationError naming every failing field."""
-        return self.input_model.model_validate(raw)
+        return self.input_model.model_validate(raw, context=dict(self.validation_context))
 
     def invoke(self, raw_input: Any, ctx: ActionContext) -> dict[str, Any]:
         """Run the action on raw (JSON) input and return its output as JSON-ready data."""
@@ -126,6 +165,8 @@ class Action(Generic[InputT, OutputT]):
             parsed = self.parse_input(raw_input)
         except ValidationError as exc:
             raise NonRetryableActionError(f"{self.id}: input does not match: {exc}") from exc
+        if self.deprecation is not None:
+            ctx.logger.warning(self.deprecation.notice(self.id))
         output = self.fn(parsed, ctx)
         if not isinstance(output, self.output_model):
             raise OutputValidationError(
@@ -158,6 +199,8 @@ def action(
     queue: str = DEFAULT_QUEUE,
     supports_dry_run: bool = False,
     attributes: Attributes | None = None,
+    deprecation: Deprecation | None = None,
+    validation_context: Mapping[str, Any] | None = None,
 ) -> Callable[[Callable[[InputT, ActionContext], OutputT]], Action[InputT, OutputT]]:
     """Declare an action; the input and output models come from the function's annotations."""
 
@@ -178,6 +221,8 @@ def action(
             queue=queue,
             supports_dry_run=supports_dry_run,
             attributes=attributes or Attributes(),
+            deprecation=deprecation,
+            validation_context=dict(validation_context or {}),
         )
 
     return decorate

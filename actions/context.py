@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -105,6 +106,15 @@ class ActionContext:
         with child_span(self.tracer, name, dict(attributes), self.redact) as span:
             yield span
 
+    def annotate(self, **attributes: AttributeValue) -> None:
+        """Set attributes on the span now current (the attempt's own span, called outside
+        any `ctx.span`), secrets masked: what an operator searches traces by, such as the
+        versions of the snippets a repository was built from."""
+        span = trace.get_current_span()
+        span.set_attributes(
+            {k: self.redact(v) if isinstance(v, str) else v for k, v in attributes.items()}
+        )
+
     @property
     def workspace(self) -> Path:
         """This attempt's private directory: created on first use, removed after the attempt."""
@@ -158,6 +168,14 @@ class ActionContext:
     def _pause(self, seconds: float) -> None:
         if self.cancelled.wait(seconds):
             raise ActionCancelledError("the run was cancelled while waiting to retry")
+
+    def idempotency_key(self, purpose: str = "") -> str:
+        """A key that is the same on every attempt of this run, and differs between runs and
+        purposes: what an action sends as `Idempotency-Key` so that a call repeated by a
+        retry is done once by the service it calls."""
+        if not purpose:
+            return self.run_id
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"actionpool:{self.run_id}:{purpose}"))
 
     def sleep(self, seconds: float) -> bool:
         """Wait up to `seconds`; True if the run was cancelled meanwhile."""

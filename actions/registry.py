@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Iterator, Mapping
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
+from typing import TYPE_CHECKING, Any
 
-from actionpool.actions.action import MAX_ACTION_ID_LENGTH, Action, is_action_id
+from actionpool.actions.action import MAX_ACTION_ID_LENGTH, Action, Source, is_action_id
 from actionpool.actions.errors import (
     DuplicateActionError,
     InvalidOverrideError,
     PluginLoadError,
     UnknownActionError,
 )
+
+if TYPE_CHECKING:
+    from actionpool.actions.settings import ActionSettings
 
 ENTRY_POINT_GROUP = "actionpool.actions"
 
@@ -31,9 +35,12 @@ class Registry:
         for item in actions:
             self.register(item)
 
-    def register(self, item: AnyAction) -> None:
+    def register(self, item: AnyAction, source: Source | None = None) -> None:
+        """Add an action; `source` (the distribution it comes from) replaces the action's own."""
         if item.id in self._actions:
             raise DuplicateActionError(f"action {item.id!r} is registered twice")
+        if source is not None:
+            item = dataclasses.replace(item, source=source)
         self._actions[item.id] = item
 
     def get(self, action_id: str) -> AnyAction:
@@ -58,7 +65,7 @@ class Registry:
         for entry in found:
             try:
                 for item in _actions_in(entry.load()):
-                    self.register(item)
+                    self.register(item, source_of(entry))
             except Exception as exc:  # a plugin may fail in any way; the pool must not
                 error = PluginLoadError(f"plugin {entry.name!r} ({entry.value}): {exc!r}")
                 self.plugin_errors.append(error)
@@ -89,11 +96,33 @@ def _actions_in(loaded: object) -> list[AnyAction]:
     raise TypeError(f"entry point gave {type(loaded).__name__}, not an Action or a list of them")
 
 
-def build_registry(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Registry:
-    """Built-in actions, plugins found through entry points, then operator overrides."""
-    from actionpool.actions.builtin import BUILTIN_ACTIONS
+def source_of(entry: EntryPoint) -> Source:
+    """The distribution that declared an entry point (its module, if none is known; its
+    metadata may lack a version)."""
+    dist = entry.dist
+    if dist is None or not dist.name:
+        return Source(package=entry.module, version="unknown")
+    return Source(package=dist.name, version=dist.version or "unknown")
 
-    registry = Registry(BUILTIN_ACTIONS)
+
+def own_source() -> Source:
+    """Where the built-in actions come from: this installed actionpool."""
+    try:
+        return Source(package="actionpool", version=version("actionpool"))
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return Source(package="actionpool", version="unknown")
+
+
+def build_registry(settings: ActionSettings | None = None) -> Registry:
+    """Built-in actions, plugins found through entry points, then operator overrides; the
+    settings (read from the environment when not given) say what the built-ins may reach."""
+    from actionpool.actions.builtin import builtin_actions
+    from actionpool.actions.settings import ActionSettings
+
+    settings = settings or ActionSettings()
+    registry = Registry()
+    for item in builtin_actions(settings):
+        registry.register(item, own_source())
     registry.load_plugins()
-    registry.apply_overrides(overrides or {})
+    registry.apply_overrides(settings.action_overrides)
     return registry

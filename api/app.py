@@ -57,7 +57,7 @@ ROUTERS = (
 
 
 def create_app(settings: ApiSettings, registry: Registry | None = None) -> FastAPI:
-    registry = registry or build_registry(settings.action_overrides)
+    registry = registry or build_registry(settings)
     for error in registry.plugin_errors:
         log.error("plugin not loaded: %s", error)
     for name, ids in shared_names(registry).items():

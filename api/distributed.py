@@ -149,7 +149,7 @@ def listing(actions: Iterable[Action[Any, Any]], plugin_id: str) -> ActionList:
                 id=f"{plugin_id}:{name}",
                 name=name,
                 title=action.id,
-                description=action.description,
+                description=action.listed_description,
                 schema=ActionSchemas(input=input_schema(action), output=action.output_schema),
                 attributes=Attributes(
                     read_only=action.attributes.read_only,

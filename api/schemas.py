@@ -62,6 +62,20 @@ class ActionSchemas(ApiModel):
     output: dict[str, Any]
 
 
+class ActionSource(ApiModel):
+    """The installed distribution that registered an action."""
+
+    package: str
+    version: str
+
+
+class ActionDeprecation(ApiModel):
+    """An action marked deprecated: what to use instead, and why."""
+
+    replacement: str | None
+    reason: str
+
+
 class ActionView(ApiModel):
     """An entry of `GET /v1/actions`: Backstage's `/v2/actions` shape plus pool fields."""
 
@@ -74,10 +88,17 @@ class ActionView(ApiModel):
     soft_timeout_s: float = Field(alias="softTimeoutS")
     max_attempts: int
     queue: str
+    source: ActionSource | None = Field(
+        description="The package that registered the action (actionpool for the built-ins)"
+    )
+    deprecation: ActionDeprecation | None = Field(
+        description="Set when the action is deprecated: use `replacement` instead"
+    )
 
     @classmethod
     def of(cls, action: Action[Any, Any]) -> ActionView:
         limits = time_limits_of(action)
+        source, deprecation = action.source, action.deprecation
         return cls(
             id=action.id,
             description=action.description,
@@ -88,6 +109,9 @@ class ActionView(ApiModel):
             softTimeoutS=limits.soft_s,
             max_attempts=action.retry.max_attempts,
             queue=action.queue,
+            source=source and ActionSource(package=source.package, version=source.version),
+            deprecation=deprecation
+            and ActionDeprecation(replacement=deprecation.replacement, reason=deprecation.reason),
         )
 
 

@@ -160,7 +160,7 @@ def _measure(settings: ApiSettings, calls: int) -> Breakdown:
         asyncio.run(_route_us(create_app(settings), calls)),
     )
     _, noop = create_plain_app(settings)
-    registry = build_registry(settings.action_overrides)
+    registry = build_registry(settings)
     client = PoolClient.from_settings(settings, registry)
     request = RunRequest(input={"message": "x"}, context=RunContext(), secrets={})
 

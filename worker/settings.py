@@ -5,18 +5,23 @@ from __future__ import annotations
 import socket
 import tempfile
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from actionpool.actions.settings import ActionSettings
+
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-class PoolSettings(BaseSettings):
-    """Settings of the run store, the broker and the workers."""
+class PoolSettings(ActionSettings):
+    """Settings of the run store, the broker and the workers (and, inherited, of the actions
+    they serve)."""
 
-    model_config = SettingsConfigDict(env_prefix="ACTIONPOOL_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="ACTIONPOOL_", env_nested_delimiter="__", extra="ignore"
+    )
 
     redis_url: str = Field(
         default=DEFAULT_REDIS_URL, description="Redis for runs and the Celery broker"
@@ -99,10 +104,6 @@ class PoolSettings(BaseSettings):
         default_factory=list,
         description="Fernet keys (a JSON list) that encrypt run secrets in Redis: the first "
         "encrypts, every one decrypts (rotation: docs/security.md#secrets)",
-    )
-    action_overrides: dict[str, dict[str, Any]] = Field(
-        default_factory=dict,
-        description="Per-action overrides, e.g. {'debug:sleep': {'timeout_s': 60}}",
     )
 
     @model_validator(mode="after")

@@ -29,7 +29,16 @@ STATS_COLUMNS = (
     *("KEY", "RUNS", "OK", "FAILED", "CANCELLED", "IN FLIGHT", "SUCCESS"),
     *("P50 S", "P95 S", "RETRIED", "MTTR S"),
 )
-ACTION_COLUMNS = ("ID", "QUEUE", "TIMEOUT S", "SOFT S", "ATTEMPTS", "DRY RUN", "DESCRIPTION")
+ACTION_COLUMNS = (
+    "ID",
+    "SOURCE",
+    "QUEUE",
+    "TIMEOUT S",
+    "SOFT S",
+    "ATTEMPTS",
+    "DRY RUN",
+    "DESCRIPTION",
+)
 
 
 def worker_rows(workers: Sequence[Mapping[str, Any]], now: datetime) -> list[list[str]]:
@@ -95,15 +104,29 @@ def action_rows(actions: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     return [
         [
             action["id"],
+            source_of(action.get("source")),
             text(action.get("queue")),
             f"{action['timeoutS']:g}",
             f"{action['softTimeoutS']:g}",
             str(action["maxAttempts"]),
             "yes" if action.get("supportsDryRun") else "no",
-            text(action.get("description")),
+            deprecation_of(action.get("deprecation")) + text(action.get("description")),
         ]
         for action in actions
     ]
+
+
+def source_of(source: Mapping[str, Any] | None) -> str:
+    """`package version`, as `actionpool actions` shows where an action comes from."""
+    return f"{source['package']} {source['version']}" if source else "-"
+
+
+def deprecation_of(deprecation: Mapping[str, Any] | None) -> str:
+    """`DEPRECATED (use x:y): ` before the description of a deprecated action."""
+    if not deprecation:
+        return ""
+    instead = f" (use {deprecation['replacement']})" if deprecation.get("replacement") else ""
+    return f"DEPRECATED{instead}: "
 
 
 def actions_table(actions: Sequence[Mapping[str, Any]]) -> Table:

@@ -74,7 +74,9 @@ class FailInput(ActionModel):
             "and block until the hard limit kills the attempt"
         ),
     )
-    fail_attempts: int = Field(default=1, ge=0, le=100)
+    fail_attempts: int = Field(
+        default=1, ge=0, le=100, description="How many first attempts fail (mode retryable)"
+    )
 
 
 class FailOutput(ActionModel):

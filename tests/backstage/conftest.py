@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +35,7 @@ TEMPLATES = [
     "actionpool-registry",
     "actionpool-module",
     "actionpool-direct-long",
+    "actionpool-golden-path",
 ]
 TEST_TEMPLATES = ["actionpool-registry-unattached"]
 
@@ -81,8 +83,18 @@ def backstage_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def git_remotes(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the golden path's tests keep bare repositories: the pool may push there over
+    file:// (ACTIONPOOL_GIT__FILE_ROOTS), and nowhere else on this machine."""
+    return tmp_path_factory.mktemp("git-remotes")
+
+
+@pytest.fixture(scope="session")
 def pool(
-    redis_url: str, backstage_port: int, tmp_path_factory: pytest.TempPathFactory
+    redis_url: str,
+    backstage_port: int,
+    git_remotes: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[PoolUnderTest]:
     prefix = f"apbs:{uuid.uuid4().hex[:8]}:"
     proxy = static_token(PROXY_TOKEN, "backstage-proxy", ["runs:create", "runs:read"], [TEAM])
@@ -95,6 +107,7 @@ def pool(
         # The actions' declared limits (debug:sleep may run an hour), not the e2e's short ones
         ACTIONPOOL_ACTION_OVERRIDES="{}",
         ACTIONPOOL_INVOKE_WAIT_S=str(INVOKE_WAIT_S),
+        ACTIONPOOL_GIT__FILE_ROOTS=json.dumps([str(git_remotes)]),
     )
     logs = tmp_path_factory.mktemp("pool-logs")
     api = start_api(env, logs)

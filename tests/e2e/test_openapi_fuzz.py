@@ -15,15 +15,19 @@ generated case itself, a copy of it that names a run seeded before fuzzing (comp
 failed, cancelled), or, for starting a run (served as one operation per action, its body's
 `input` that action's input schema), a copy with one of that action's served examples as
 body, and for a distributed action's invoke, a copy naming a listed action with an example's
-input: the 200, 202 and 409 answers and their bodies are fuzzed too, and a 424 whenever a
-generated `wait` meets a failed run. The hook goes by the path parameter's name (`runId`)
-and the paths that start a run, never by operation. What each operation answered is shown
-in the "openapi fuzz: measured" summary.
+input (one whose run completes, or, as likely, one whose run does not): the 200, 202 and
+409 answers and their bodies are fuzzed too, and a 424 whenever a generated `wait` meets a
+failed run. The hook goes by the path parameter's name (`runId`) and the paths that start a
+run, never by operation. What each operation answered is shown in the "openapi fuzz:
+measured" summary.
 
 A request generated valid against the document is never refused for its form (a 400, 413,
 415, or a 422 about the request itself): the document says every rule the API enforces on
-a request's form (but for `FORM_NOT_DESCRIBED`). A 422 for an idempotency key already used
-with another payload is about the pool's state, not the request's form.
+a request's form (but for `FORM_NOT_DESCRIBED`). An input model's own validators are rules
+of meaning, not of form (a URL's host on the operator's allowlist, a skeleton the library
+holds): a 422 whose every detail is one of those is not a refusal for the form. A 422 for an
+idempotency key already used with another payload is about the pool's state, not the
+request's form.
 """
 
 from __future__ import annotations
@@ -101,6 +105,7 @@ FORM_422S = {"InputValidationError", "DryRunNotSupportedError"}
 FORM_NOT_DESCRIBED = {"GET /v1/stats"}
 """Operations whose document does not say all of a request's form yet: `since` is an ISO
 8601 time or a duration (`7d`), not in the future, which its schema (a string) does not say."""
+VALIDATOR_REFUSAL = "Value error, "
 
 
 @dataclass
@@ -110,13 +115,17 @@ class Seeds:
     bodies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """Action id -> the request bodies of its served examples."""
     run_ids: list[str] = field(default_factory=list)
+    completed: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    """(action id, body) of the examples whose seeded run completed under FUZZ_LIMITS."""
 
-    def invokes(self) -> list[tuple[str, dict[str, Any]]]:
-        """Each example as a distributed action's invoke: its listed id and its input."""
+    def invokes(self, completing: bool) -> list[tuple[str, dict[str, Any]]]:
+        """The examples as a distributed action's invoke (its listed id and its input): those
+        whose run completed (an invoke answers 200), or the others (a 424, or a 422)."""
         return [
             (f"actionpool:{name_of(action_id)}", body["input"])
             for action_id, bodies in self.bodies.items()
             for body in bodies
+            if ((action_id, body) in self.completed) == completing
         ]
 
 
@@ -147,6 +156,7 @@ def seeds(fuzz_pool: Pool) -> Seeds:
     """Each served example of each served action run twice, once to its end and once
     cancelled at once; every one of those runs has ended when fuzzing starts."""
     seeds = Seeds()
+    examples: list[tuple[str, dict[str, Any], str, bool]] = []
     for action in fuzz_pool.http.get("/v1/actions").raise_for_status().json():
         seeds.bodies[action["id"]] = bodies = request_bodies(action["examples"])
         for body in bodies:
@@ -158,9 +168,12 @@ def seeds(fuzz_pool: Pool) -> Seeds:
                 if cancel:
                     fuzz_pool.http.post(f"/v1/runs/{run_id}/cancel")
                 seeds.run_ids.append(run_id)
-    for run_id in seeds.run_ids:
+                examples.append((action["id"], body, run_id, cancel))
+    for action_id, body, run_id, cancel in examples:
         run = fuzz_pool.wait_run(run_id, wait_s=30, failOnError="false")
         assert run["status"] in ("completed", "failed", "cancelled"), run
+        if run["status"] == "completed" and not cancel:
+            seeds.completed.append((action_id, body))
     return seeds
 
 
@@ -198,7 +211,9 @@ def toward_real_resources(case: schemathesis.Case, seeds: Seeds) -> st.SearchStr
     if started:
         groups.append([named(case, body) for body in seeds.bodies.get(started.group(1), [])])
     if case.path == INVOKE:
-        groups.append([named(case, body, actionId=id_) for id_, body in seeds.invokes()])
+        for completing in (True, False):
+            invokes = seeds.invokes(completing)
+            groups.append([named(case, body, actionId=id_) for id_, body in invokes])
     return st.one_of(st.just(case), *(st.sampled_from(group) for group in groups if group))
 
 
@@ -251,7 +266,19 @@ def generated_valid(case: schemathesis.Case) -> bool:
 def refused_for_its_form(response: Any) -> bool:
     if response.status_code in FORM_REFUSALS:
         return True
-    return response.status_code == 422 and response.json()["error"]["name"] in FORM_422S
+    if response.status_code != 422:
+        return False
+    error = response.json()["error"]
+    if error["name"] not in FORM_422S:
+        return False
+    return not all(is_check_of_meaning(d["message"]) for d in error.get("details", ()))
+
+
+def is_check_of_meaning(message: str) -> bool:
+    """A refusal by an input model's own validator (pydantic's `Value error, ...`): a rule of
+    meaning no JSON Schema states, such as the operator's host allowlist (git:publish,
+    http:request) or what a skeleton library holds (golden-path:create-repository)."""
+    return message.startswith(VALIDATOR_REFUSAL)
 
 
 def test_the_fuzz_got_a_success_from_every_operation(fuzz_pool: Pool, answers: Answers) -> None:

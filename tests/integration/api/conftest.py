@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from actionpool.actions.registry import Registry
 from actionpool.api.app import create_app
 from actionpool.api.identity.settings import StaticTokenConfig
 from actionpool.api.settings import ApiSettings
@@ -25,11 +26,14 @@ def with_admin(settings: ApiSettings) -> ApiSettings:
 
 @contextlib.asynccontextmanager
 async def serve(
-    settings: ApiSettings, headers: dict[str, str] | None = ADMIN_HEADERS
+    settings: ApiSettings,
+    headers: dict[str, str] | None = ADMIN_HEADERS,
+    registry: Registry | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The app on these settings (accepting the suite's admin token), lifespan included,
-    behind an in-process HTTP client that sends `headers` (the admin's credential)."""
-    app = create_app(with_admin(settings))
+    behind an in-process HTTP client that sends `headers` (the admin's credential); its
+    actions are `registry`'s, or those `build_registry` finds."""
+    app = create_app(with_admin(settings), registry)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

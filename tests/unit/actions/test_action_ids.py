@@ -5,15 +5,16 @@ from __future__ import annotations
 import pytest
 
 from actionpool.actions.action import MAX_ACTION_ID_LENGTH, is_action_id
-from actionpool.actions.builtin import BUILTIN_ACTIONS
+from actionpool.actions.builtin import DEBUG_ACTIONS, builtin_actions
 from actionpool.actions.errors import UnknownActionError
 from actionpool.actions.registry import Registry
+from actionpool.actions.settings import ActionSettings
 from tests.faults import faultactions
 from tests.unit.actions import plugin_actions
 
 
 def test_every_builtin_plugin_and_test_action_id_is_valid() -> None:
-    ids = [a.id for a in BUILTIN_ACTIONS]
+    ids = [a.id for a in builtin_actions(ActionSettings())]
     ids += [a.id for a in (plugin_actions.hello, plugin_actions.bye)]
     ids += [a.id for a in (faultactions.count, faultactions.crash, faultactions.traced)]
     assert ids and all(is_action_id(i) for i in ids), ids
@@ -51,7 +52,7 @@ def test_an_unknown_huge_id_is_a_404_that_quotes_only_its_start() -> None:
     huge = "x:" + "y" * 100_000
     # When it is looked up
     with pytest.raises(UnknownActionError) as unknown:
-        Registry(BUILTIN_ACTIONS).get(huge)
+        Registry(DEBUG_ACTIONS).get(huge)
     # Then the message quotes at most the longest valid id, and says how long it was
     message = unknown.value.message
     assert len(message) < 2 * MAX_ACTION_ID_LENGTH
@@ -60,4 +61,4 @@ def test_an_unknown_huge_id_is_a_404_that_quotes_only_its_start() -> None:
 
 def test_an_unknown_short_id_is_quoted_whole() -> None:
     with pytest.raises(UnknownActionError, match="'nope:missing'"):
-        Registry(BUILTIN_ACTIONS).get("nope:missing")
+        Registry(DEBUG_ACTIONS).get("nope:missing")

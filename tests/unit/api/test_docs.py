@@ -19,7 +19,7 @@ from actionpool.api.settings import ApiSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs" / "http-api.md"
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 OPERATION = re.compile(r"^\| `(GET|POST|PUT|PATCH|DELETE) (/[^`?]*)` \|", re.MULTILINE)
 LINK = re.compile(r"\]\(([^)\s]*)\)")
 ERROR_ROW = re.compile(r"^\| (\d{3}) \| `(\w+Error)`", re.MULTILINE)

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from actionpool.actions import ActionContext, ActionModel, action
 from actionpool.actions.action import ACTION_ID_PATTERN
-from actionpool.actions.builtin import BUILTIN_ACTIONS
+from actionpool.actions.builtin import DEBUG_ACTIONS
 from actionpool.actions.registry import Registry
 from actionpool.api.app import create_app
 from actionpool.api.openapi import HEADER_KEY_PATTERN, KEY_PATTERN
@@ -41,7 +41,7 @@ def other(input: NestedInput, ctx: ActionContext) -> Empty:
     return Empty()
 
 
-REGISTRY = Registry([*BUILTIN_ACTIONS, nested, other])
+REGISTRY = Registry([*DEBUG_ACTIONS, nested, other])
 
 
 def served() -> dict[str, Any]:

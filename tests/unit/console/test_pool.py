@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from actionpool.console.pool import plugin_failure, queue_rows, stats_rows, worker_rows
+from actionpool.console.pool import (
+    action_rows,
+    plugin_failure,
+    queue_rows,
+    stats_rows,
+    worker_rows,
+)
 
 NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
 
@@ -47,3 +53,28 @@ def test_plugins_that_did_not_load_fail_the_command() -> None:
 def test_a_pool_whose_plugins_loaded_or_that_does_not_say_is_fine() -> None:
     assert plugin_failure({"X-Actionpool-Plugin-Errors": "0"}) is None
     assert plugin_failure({}) is None
+
+
+def test_an_action_as_a_row_names_its_source_and_its_deprecation() -> None:
+    # Given a listed action from a plugin package, deprecated for another
+    listed = {
+        "id": "acme:old",
+        "queue": "default",
+        "timeoutS": 60,
+        "softTimeoutS": 55,
+        "maxAttempts": 3,
+        "supportsDryRun": False,
+        "description": "Does the old thing.",
+        "source": {"package": "acme-actions", "version": "2.1.0"},
+        "deprecation": {"replacement": "acme:new", "reason": "renamed"},
+    }
+    # Then its row shows the package and version, and the description starts with the notice
+    (row,) = action_rows([listed])
+    assert row[:2] == ["acme:old", "acme-actions 2.1.0"]
+    assert row[-1] == "DEPRECATED (use acme:new): Does the old thing."
+
+
+def test_an_action_of_an_older_pool_without_a_source_shows_a_dash() -> None:
+    listed = {"id": "a:b", "timeoutS": 1, "softTimeoutS": 1, "maxAttempts": 1}
+    (row,) = action_rows([listed])
+    assert row[1] == "-" and row[-1] == "-"

@@ -1,0 +1,97 @@
+"""How a token or an SSH key reaches git without showing in a URL, an argument, a log line.
+
+The secret is written to a 0600 file in the attempt's workspace (removed with it). For HTTPS,
+`GIT_ASKPASS` names a script that prints the configured user name when git asks for one
+and the token file's content when it asks for the password; for SSH, `GIT_SSH_COMMAND` gives
+ssh the key file with `IdentitiesOnly=yes`. Only the child's environment carries file paths,
+never the secret itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+from actionpool.actions.builtin.git.config import GitConfig
+
+ASKPASS_SCRIPT = """#!/bin/sh
+case "$1" in
+  [Uu]sername*) printf '%s\\n' {username} ;;
+  *) cat {token_file} ;;
+esac
+"""
+
+
+def remote_kind(url: str) -> str:
+    """'https' (also http), 'ssh' (also user@host:path) or 'file' for a checked remote URL."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme in ("https", "http"):
+        return "https"
+    if scheme == "ssh" or (not scheme and not url.startswith("/")):
+        return "ssh"
+    return "file"
+
+
+def isolation_env(config: GitConfig) -> dict[str, str]:
+    """What every git child gets: no prompts, no user or system config (and so no credential
+    helpers), only the allowed protocols."""
+    protocols = [s for s in config.allowed_schemes if s in ("https", "http", "ssh")]
+    if config.file_roots:
+        protocols.append("file")
+    return {
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_ALLOW_PROTOCOL": ":".join(protocols) or "none",
+        "SSH_ASKPASS": "",
+        "GCM_INTERACTIVE": "never",
+    }
+
+
+def _private_file(path: Path, content: str, mode: int = 0o600) -> Path:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "w") as out:
+        out.write(content)
+    os.chmod(path, mode)
+    return path
+
+
+def credential_env(
+    folder: Path,
+    url: str,
+    secrets: Mapping[str, str],
+    *,
+    token_secret: str,
+    ssh_key_secret: str,
+    config: GitConfig,
+) -> dict[str, str]:
+    """The environment git children need to reach `url` with the run's secret (if the run
+    has the one its remote needs), the secret written under `folder` (created 0700)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    env = isolation_env(config)
+    kind = remote_kind(url)
+    if kind == "https" and secrets.get(token_secret):
+        token_file = _private_file(folder / "token", secrets[token_secret])
+        script = ASKPASS_SCRIPT.format(
+            username=shlex.quote(config.https_username),
+            token_file=shlex.quote(str(token_file)),
+        )
+        env["GIT_ASKPASS"] = str(_private_file(folder / "askpass", script, 0o700))
+    elif kind == "ssh":
+        env["GIT_SSH_COMMAND"] = ssh_command(folder, secrets.get(ssh_key_secret), config)
+    return env
+
+
+def ssh_command(folder: Path, private_key: str | None, config: GitConfig) -> str:
+    """ssh in batch mode, checking host keys; with `-i <0600 key file>` when there is a key."""
+    parts = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"]
+    if config.ssh_known_hosts_file is not None:
+        parts += ["-o", f"UserKnownHostsFile={config.ssh_known_hosts_file}"]
+    if private_key:
+        key = private_key if private_key.endswith("\n") else private_key + "\n"
+        key_file = _private_file(folder / "ssh-key", key)
+        parts += ["-i", str(key_file), "-o", "IdentitiesOnly=yes"]
+    return shlex.join(parts)

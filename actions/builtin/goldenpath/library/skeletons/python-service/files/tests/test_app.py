@@ -1,0 +1,5 @@
+from app import greeting
+
+
+def test_greets() -> None:
+    assert greeting("{{ name }}") == "Hello, {{ name }}"

@@ -1,0 +1,1 @@
+"""An example actionpool action package (see `actions.py`)."""

@@ -1,0 +1,2 @@
+"""Real git servers for tests: bare repositories, smart HTTP through `git http-backend`, and a
+TCP proxy that drops connections."""
