@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: dev test lint typecheck unit integration e2e faults bench trace clean \
-	backstage-module backstage-e2e chromium
+	backstage-module backstage-e2e chromium sshd
 
 # The Backstage scaffolder module (TypeScript): installed once from its lock file, then
 # type-checked, linted and unit-tested with Backstage's own tooling.
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(BIN)/actionpool dev
 
-test: lint typecheck backstage-module chromium
+test: lint typecheck backstage-module chromium sshd
 	$(BIN)/pytest
 
 # tests/e2e/test_ui.py drives Debian's Chromium, never a downloaded browser: installed here
@@ -41,6 +41,33 @@ chromium:
 	    exit 1; \
 	  fi; }
 	@test -x "$(ACTIONPOOL_TEST_CHROMIUM)" || { echo "no Chromium at $(ACTIONPOOL_TEST_CHROMIUM) after installing Debian's chromium"; exit 1; }
+
+# tests/integration/actions/git/test_ssh_publish.py runs its own sshd on a free port of
+# 127.0.0.1 (tests/git/ssh_server.py): Debian's openssh-server, installed here when missing
+# and this runs as root with apt-get, else named. The package must not leave a system sshd
+# on port 22: policy-rc.d (101: start nothing) holds during the install, and an sshd the
+# install started anyway is stopped by its pid file.
+ACTIONPOOL_TEST_SSHD ?= /usr/sbin/sshd
+export ACTIONPOOL_TEST_SSHD
+APT_SSHD := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssh-server
+
+sshd:
+	@test -x "$(ACTIONPOOL_TEST_SSHD)" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's openssh-server for tests/integration/actions/git/test_ssh_publish.py"; \
+	    policy=/usr/sbin/policy-rc.d; kept=; \
+	    if [ -e $$policy ]; then kept=$$(mktemp) && cp -p $$policy $$kept; fi; \
+	    printf '#!/bin/sh\nexit 101\n' >$$policy && chmod 755 $$policy; \
+	    { $(APT_SSHD) >/dev/null || { apt-get update -q >/dev/null && $(APT_SSHD) >/dev/null; }; }; \
+	    installed=$$?; \
+	    if [ -n "$$kept" ]; then mv -f $$kept $$policy; else rm -f $$policy; fi; \
+	    if [ -s /run/sshd.pid ]; then kill "$$(cat /run/sshd.pid)" 2>/dev/null; rm -f /run/sshd.pid; fi; \
+	    [ $$installed = 0 ] || exit 1; \
+	  else \
+	    echo "tests/integration/actions/git/test_ssh_publish.py needs sshd at $(ACTIONPOOL_TEST_SSHD): install Debian's openssh-server package (apt-get install openssh-server), or set ACTIONPOOL_TEST_SSHD"; \
+	    exit 1; \
+	  fi; }
+	@test -x "$(ACTIONPOOL_TEST_SSHD)" || { echo "no sshd at $(ACTIONPOOL_TEST_SSHD) after installing Debian's openssh-server"; exit 1; }
 
 $(MODULE_STAMP): $(MODULE)/package-lock.json
 	@node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)' 2>/dev/null || \

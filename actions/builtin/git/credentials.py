@@ -71,7 +71,9 @@ def credential_env(
     has the one its remote needs), the secret written under `folder` (created 0700)."""
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
-    env = isolation_env(config)
+    # HOME and XDG_CONFIG_HOME in the private folder: nothing of the worker's own (~/.netrc,
+    # which git's curl reads, ~/.config/git) reaches a run
+    env = {**isolation_env(config), "HOME": str(folder), "XDG_CONFIG_HOME": str(folder)}
     kind = remote_kind(url)
     if kind == "https" and secrets.get(token_secret):
         token_file = _private_file(folder / "token", secrets[token_secret])
@@ -85,13 +87,29 @@ def credential_env(
     return env
 
 
+SSH_OPTIONS = (
+    "-F",
+    os.devnull,  # not the worker's ~/.ssh/config nor /etc/ssh/ssh_config
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "IdentitiesOnly=yes",  # only the run's key: never the worker's own ~/.ssh/id_* ...
+    "-o",
+    "IdentityAgent=none",  # ... nor the keys of an agent the worker's environment names
+)
+
+
 def ssh_command(folder: Path, private_key: str | None, config: GitConfig) -> str:
-    """ssh in batch mode, checking host keys; with `-i <0600 key file>` when there is a key."""
-    parts = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes"]
+    """ssh in batch mode, checking host keys, offering the run's key (`-i <0600 key file>`)
+    and no other: without one, no key at all."""
+    parts = ["ssh", *SSH_OPTIONS]
     if config.ssh_known_hosts_file is not None:
         parts += ["-o", f"UserKnownHostsFile={config.ssh_known_hosts_file}"]
     if private_key:
         key = private_key if private_key.endswith("\n") else private_key + "\n"
-        key_file = _private_file(folder / "ssh-key", key)
-        parts += ["-i", str(key_file), "-o", "IdentitiesOnly=yes"]
+        parts += ["-i", str(_private_file(folder / "ssh-key", key))]
+    else:
+        parts += ["-o", f"IdentityFile={os.devnull}"]
     return shlex.join(parts)

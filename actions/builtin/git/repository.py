@@ -35,6 +35,16 @@ TRANSIENT = re.compile(
     r"recv failure|send failure|could not read from remote|operation too slow|timeout",
     re.IGNORECASE,
 )
+PERMANENT = re.compile(
+    r"permission denied \((?:publickey|password|keyboard-interactive)|"
+    r"host key verification failed|too many authentication failures|"
+    r"does not appear to be a git repository|repository not found",
+    re.IGNORECASE,
+)
+"""What ssh (and an SSH git server) says when trying again cannot help: a key it refuses, a
+host key it does not know or that changed, no such repository. ssh's failures all end with
+`Could not read from remote repository`, which TRANSIENT takes for a dropped connection:
+these are looked for first."""
 NO_SUCH_REF = re.compile(r"couldn't find remote ref|could not find remote ref", re.IGNORECASE)
 REJECTED = re.compile(r"\[rejected\]|non-fast-forward|fetch first|\[remote rejected\]", re.I)
 
@@ -63,6 +73,8 @@ def failure(operation: str, exc: git.GitCommandError) -> GitError | TransientGit
     message = f"git {operation} failed: {detail}"
     if REJECTED.search(stderr):
         return PushRejectedError(message)
+    if PERMANENT.search(stderr):
+        return GitError(message)
     if TRANSIENT.search(stderr) or exc.status is None or exc.status == -9:
         return TransientGitError(message)
     return GitError(message)

@@ -128,3 +128,23 @@ def _process_text(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes() + Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return b""
+
+
+def test_a_run_without_a_token_never_borrows_the_worker_s_netrc(
+    server: GitHttpServer, config: GitConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a worker whose own ~/.netrc holds credentials the server accepts (git's curl
+    # reads it)
+    home = tmp_path / "worker-home"
+    home.mkdir()
+    netrc = home / ".netrc"
+    netrc.write_text(f"machine 127.0.0.1 login x-access-token password {TOKEN}\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("HOME", str(home))
+    # When a run that sent no token publishes there
+    harness = ActionHarness(publish_action(config), workspace_root=tmp_path / "ws")
+    with pytest.raises(GitError):
+        harness.run(publish(server.url("service.git")))
+    # Then git had no credential to offer: nothing was pushed
+    assert server.pushes() == []
+    assert repos.log(tmp_path / "projects" / "service.git") == []
