@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import Field, JsonValue, ValidationInfo, field_validator, model_validator
 
 from actionpool.actions.action import Action, Attributes, Example, RetryPolicy, action
+from actionpool.actions.builtin.git.commit import (
+    DEFAULT_AUTHOR_EMAIL,
+    DEFAULT_AUTHOR_NAME,
+    DEFAULT_SSH_KEY_SECRET,
+    DEFAULT_TOKEN_SECRET,
+    AuthorEmail,
+    AuthorName,
+    CommitMessage,
+    SshKeySecret,
+    TokenSecret,
+)
 from actionpool.actions.builtin.git.config import GitConfig
 from actionpool.actions.builtin.git.credentials import credential_env
 from actionpool.actions.builtin.git.publishing import (
@@ -31,8 +41,6 @@ from actionpool.actions.builtin.git.skeleton import SkeletonError, render_skelet
 from actionpool.actions.context import ActionContext
 from actionpool.actions.model import ActionModel
 
-SecretName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,128}$")]
-NO_CONTROL = re.compile(r"^[^\x00-\x1f\x7f<>]*$")
 EXAMPLE = """{
   "input": {
     "skeleton": "python-service",
@@ -75,35 +83,14 @@ class PublishInput(ActionModel):
     )
     remote_url: RemoteUrl = Field(description="The repository to push to (HTTPS or SSH)")
     branch: BranchName = Field(default="main", description="The branch to commit onto")
-    commit_message: str = Field(
+    commit_message: CommitMessage = Field(
         default="Publish from actionpool",
-        min_length=1,
-        max_length=10_000,
-        pattern=r"^[^\x00]*$",
         description="The commit's message (the run's Actionpool-Run trailer is added)",
     )
-    author_name: str = Field(
-        default="actionpool", min_length=1, max_length=200, description="Commit author's name"
-    )
-    author_email: str = Field(
-        default="actionpool@localhost",
-        max_length=254,
-        pattern=r"^[^\s<>@]+@[^\s<>@]+$",
-        description="Commit author's email",
-    )
-    token_secret: SecretName = Field(
-        default="gitToken", description="The run secret with the token for HTTPS remotes"
-    )
-    ssh_key_secret: SecretName = Field(
-        default="gitSshPrivateKey", description="The run secret with the SSH private key"
-    )
-
-    @field_validator("author_name")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if not NO_CONTROL.fullmatch(value):
-            raise ValueError("a name must not contain control characters, '<' or '>'")
-        return value
+    author_name: AuthorName = DEFAULT_AUTHOR_NAME
+    author_email: AuthorEmail = DEFAULT_AUTHOR_EMAIL
+    token_secret: TokenSecret = DEFAULT_TOKEN_SECRET
+    ssh_key_secret: SshKeySecret = DEFAULT_SSH_KEY_SECRET
 
     @field_validator("values")
     @classmethod

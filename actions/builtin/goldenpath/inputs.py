@@ -11,7 +11,18 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from actionpool.actions.builtin.git.publish import NO_CONTROL, SecretName
+from actionpool.actions.builtin.git.commit import (
+    DEFAULT_AUTHOR_EMAIL,
+    DEFAULT_AUTHOR_NAME,
+    DEFAULT_SSH_KEY_SECRET,
+    DEFAULT_TOKEN_SECRET,
+    NO_CONTROL,
+    AuthorEmail,
+    AuthorName,
+    CommitMessage,
+    SshKeySecret,
+    TokenSecret,
+)
 from actionpool.actions.builtin.git.safety import BranchName, RemoteUrl, git_config
 from actionpool.actions.builtin.git.skeleton import skeleton_problem
 from actionpool.actions.builtin.goldenpath.catalog import Catalog, catalog_of, golden_path_config
@@ -74,32 +85,13 @@ class CreateRepositoryInput(ActionModel):
     )
     remote_url: RemoteUrl = Field(description="The new (empty) repository to push to")
     branch: BranchName = Field(default="main", description="The branch to commit onto")
-    commit_message: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=10_000,
-        pattern=r"^[^\x00]*$",
-        description="The commit's message (default: names the skeleton and tier)",
+    commit_message: CommitMessage | None = Field(
+        default=None, description="The commit's message (default: names the skeleton and tier)"
     )
-    author_name: str = Field(
-        default="actionpool",
-        min_length=1,
-        max_length=200,
-        pattern=NO_CONTROL.pattern,
-        description="Commit author's name",
-    )
-    author_email: str = Field(
-        default="actionpool@localhost",
-        max_length=254,
-        pattern=r"^[^\s<>@]+@[^\s<>@]+$",
-        description="Commit author's email",
-    )
-    token_secret: SecretName = Field(
-        default="gitToken", description="The run secret with the token for HTTPS remotes"
-    )
-    ssh_key_secret: SecretName = Field(
-        default="gitSshPrivateKey", description="The run secret with the SSH private key"
-    )
+    author_name: AuthorName = DEFAULT_AUTHOR_NAME
+    author_email: AuthorEmail = DEFAULT_AUTHOR_EMAIL
+    token_secret: TokenSecret = DEFAULT_TOKEN_SECRET
+    ssh_key_secret: SshKeySecret = DEFAULT_SSH_KEY_SECRET
 
     @field_validator("language")
     @classmethod
