@@ -84,6 +84,16 @@ class Deprecation:
     """The id of the action to use instead, if there is one."""
     reason: str = ""
 
+    def __post_init__(self) -> None:
+        if self.replacement is not None and not (
+            isinstance(self.replacement, str) and is_action_id(self.replacement)
+        ):
+            raise ValueError(
+                f"a deprecation's replacement must be an action id, not {self.replacement!r}"
+            )
+        if not isinstance(self.reason, str):
+            raise ValueError("a deprecation's reason must be text")
+
     def notice(self, action_id: str) -> str:
         """The warning a run of the action logs."""
         instead = f"; use {self.replacement} instead" if self.replacement else ""

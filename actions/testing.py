@@ -32,7 +32,11 @@ from pydantic import BaseModel
 
 from actionpool.actions.action import Action
 from actionpool.actions.context import ActionContext, BackstageContext, MemoryCheckpoints
-from actionpool.actions.errors import RetryableActionError
+from actionpool.actions.errors import (
+    ActionCancelledError,
+    DryRunNotSupportedError,
+    NonRetryableActionError,
+)
 from actionpool.actions.redaction import Redactor
 
 
@@ -131,7 +135,10 @@ class ActionHarness:
         self, input: Mapping[str, Any], *, dry_run: bool = False, crash_after: str | None = None
     ) -> dict[str, Any]:
         """One attempt: the action's output as JSON, secrets masked; its error raised as is.
-        With `crash_after`, `SimulatedCrash` ends the attempt after that checkpoint."""
+        With `crash_after`, `SimulatedCrash` ends the attempt after that checkpoint. A dry run
+        of an action that does not support one is refused, as the API refuses it."""
+        if dry_run and not self.action.supports_dry_run:
+            raise DryRunNotSupportedError(f"{self.action.id} does not support dry runs")
         self.checkpoints.crash_after = crash_after
         ctx = self.context(dry_run=dry_run)
         try:
@@ -144,12 +151,20 @@ class ActionHarness:
         return masked
 
     def run_to_end(self, input: Mapping[str, Any], *, dry_run: bool = False) -> dict[str, Any]:
-        """Attempts until one succeeds, as the retry policy allows (without its waits): a
-        retryable error after the last allowed attempt, and any other error, is raised."""
+        """Attempts until one succeeds, as the pool's retry policy allows (without its
+        waits): any error but a non-retryable one (`NonRetryableActionError`, a cancellation,
+        the policy's `non_retryable` types) is tried again, up to `max_attempts`."""
+        final: tuple[type[BaseException], ...] = (
+            NonRetryableActionError,
+            ActionCancelledError,
+            *self.action.retry.non_retryable,
+        )
         while True:
             try:
                 return self.run(input, dry_run=dry_run)
-            except RetryableActionError:
+            except final:
+                raise
+            except Exception:
                 if self.attempts >= self.action.retry.max_attempts:
                     raise
 

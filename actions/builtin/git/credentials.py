@@ -34,6 +34,25 @@ def remote_kind(url: str) -> str:
     return "file"
 
 
+KEPT_FROM_WORKER = frozenset({"GIT_EXEC_PATH", "GIT_SSL_CAINFO", "GIT_SSL_CAPATH"})
+"""The worker's own `GIT_*` variables a run's git still sees: where git is installed and
+which CAs the operator trusts. Every other one (GIT_ASKPASS, GIT_CONFIG_COUNT/KEY/VALUE,
+GIT_CONFIG_PARAMETERS, GIT_SSL_NO_VERIFY, GIT_CURL_VERBOSE and GIT_TRACE*, which would print
+an Authorization header, ...) is removed, with SSH_AUTH_SOCK and SSH_ASKPASS."""
+
+
+def dropped_variables(worker_env: Mapping[str, str], child_env: Mapping[str, str]) -> list[str]:
+    """The variables of the worker's environment a git child must not inherit (GitPython
+    starts every child from the worker's environment; `env -u` removes these)."""
+    return sorted(
+        name
+        for name in worker_env
+        if (name.startswith("GIT_") or name in ("SSH_AUTH_SOCK", "SSH_ASKPASS"))
+        and name not in KEPT_FROM_WORKER
+        and name not in child_env
+    )
+
+
 def isolation_env(config: GitConfig) -> dict[str, str]:
     """What every git child gets: no prompts, no user or system config (and so no credential
     helpers), only the allowed protocols."""

@@ -23,6 +23,7 @@ from actionpool.actions.builtin.git.config import GitConfig
 from actionpool.actions.builtin.git.credentials import credential_env
 from actionpool.actions.builtin.git.publishing import (
     PublishTarget,
+    already_published,
     log,
     network,
     publish_tree,
@@ -37,7 +38,12 @@ from actionpool.actions.builtin.git.safety import (
     relative_path_problem,
     values_problem,
 )
-from actionpool.actions.builtin.git.skeleton import SkeletonError, render_skeleton, skeleton_problem
+from actionpool.actions.builtin.git.skeleton import (
+    SkeletonError,
+    folder_within,
+    render_skeleton,
+    skeleton_problem,
+)
 from actionpool.actions.context import ActionContext
 from actionpool.actions.model import ActionModel
 
@@ -137,7 +143,11 @@ def library_folder(name: str, config: GitConfig) -> Path:
         raise ValueError(f"skeleton name: {problem}")
     library = config.template_library_dir.resolve()
     folder = library / name
-    if not folder.resolve().is_relative_to(library) or not folder.is_dir() or folder.is_symlink():
+    try:
+        found = folder.resolve().is_relative_to(library) and folder.is_dir()
+    except OSError:  # a name too long for the file system, say
+        found = False
+    if not found or folder.is_symlink():
         raise ValueError(f"the template library has no skeleton {name!r}")
     return folder
 
@@ -163,7 +173,7 @@ def fetch_skeleton(ctx: ActionContext, input: PublishInput, config: GitConfig) -
     checkout = ctx.workspace / "skeleton"
     repo.checkout(sha, checkout)
     log(ctx, f"skeleton {sha} from {url}")
-    return checkout / input.skeleton_path if input.skeleton_path else checkout
+    return folder_within(checkout, input.skeleton_path)
 
 
 def publish_action(config: GitConfig) -> Action[PublishInput, PublishOutput]:
@@ -186,10 +196,6 @@ def publish_action(config: GitConfig) -> Action[PublishInput, PublishOutput]:
         validation_context={"git": config},
     )
     def publish(input: PublishInput, ctx: ActionContext) -> PublishOutput:
-        source = fetch_skeleton(ctx, input, config)
-        tree = ctx.workspace / "tree"
-        files = render_skeleton(source, tree, input.values, config=config)
-        log(ctx, f"rendered {len(files)} files")
         target = PublishTarget(
             remote_url=input.remote_url,
             branch=input.branch,
@@ -199,7 +205,15 @@ def publish_action(config: GitConfig) -> Action[PublishInput, PublishOutput]:
             token_secret=input.token_secret,
             ssh_key_secret=input.ssh_key_secret,
         )
-        result = publish_tree(ctx, tree, target, config)
+        # pushed by an earlier attempt: neither the skeleton (its ref may be gone, its token
+        # rotated) nor git is needed again
+        result = already_published(ctx, target)
+        if result is None:
+            source = fetch_skeleton(ctx, input, config)
+            tree = ctx.workspace / "tree"
+            files = render_skeleton(source, tree, input.values, config=config)
+            log(ctx, f"rendered {len(files)} files")
+            result = publish_tree(ctx, tree, target, config)
         return PublishOutput(
             remote_url=result.remote_url, branch=result.branch, commit_sha=result.commit_sha
         )

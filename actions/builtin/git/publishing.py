@@ -17,6 +17,7 @@ Network operations are retried within the attempt (`ctx.retrying`, `network_atte
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -99,6 +100,18 @@ def network(ctx: ActionContext, config: GitConfig, name: str, url: str, fn: Call
                     )
                     raise
     raise AssertionError("unreachable: tenacity re-raises the last failure")
+
+
+def already_published(
+    ctx: ActionContext, target: PublishTarget, checkpoint_prefix: str = "git-publish"
+) -> PublishResult | None:
+    """What an earlier attempt of this run pushed, if one did (its push checkpoint)."""
+    stored = ctx.checkpoints.load(f"{checkpoint_prefix}.push.v1")
+    if stored is None:
+        return None
+    sha: str = json.loads(stored)
+    log(ctx, f"{target.remote_url} has {sha} on {target.branch} (pushed by an earlier attempt)")
+    return PublishResult(remote_url=target.remote_url, branch=target.branch, commit_sha=sha)
 
 
 def publish_tree(

@@ -8,12 +8,14 @@ hooks, no credential helpers, no redirects, no `ext::`; a failure becomes `Trans
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import git
 
+from actionpool.actions.builtin.git.credentials import dropped_variables
 from actionpool.actions.builtin.git.safety import scrub_url
 from actionpool.actions.errors import NonRetryableActionError, RetryableActionError
 
@@ -46,7 +48,12 @@ host key it does not know or that changed, no such repository. ssh's failures al
 `Could not read from remote repository`, which TRANSIENT takes for a dropped connection:
 these are looked for first."""
 NO_SUCH_REF = re.compile(r"couldn't find remote ref|could not find remote ref", re.IGNORECASE)
-REJECTED = re.compile(r"\[rejected\]|non-fast-forward|fetch first|\[remote rejected\]", re.I)
+REJECTED = re.compile(
+    r"\[rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref", re.I
+)
+"""The branch moved on (or another push was updating it): fetch, commit again, push."""
+REFUSED_BY_REMOTE = re.compile(r"\[remote rejected\]", re.I)
+"""A protected branch, a declined hook: fetching and committing again cannot mend it."""
 
 
 class GitError(NonRetryableActionError):
@@ -73,6 +80,8 @@ def failure(operation: str, exc: git.GitCommandError) -> GitError | TransientGit
     message = f"git {operation} failed: {detail}"
     if REJECTED.search(stderr):
         return PushRejectedError(message)
+    if REFUSED_BY_REMOTE.search(stderr):
+        return GitError(message)  # the server's reason, as it gave it
     if PERMANENT.search(stderr):
         return GitError(message)
     if TRANSIENT.search(stderr) or exc.status is None or exc.status == -9:
@@ -111,14 +120,14 @@ class Repository:
         self.repo = git.Repo.init(git_dir, mkdir=True, bare=True)
 
     def run(self, operation: str, *args: str, env: Mapping[str, str] | None = None) -> str:
-        command = ["git", "--git-dir", str(self.git_dir)]
+        child_env = {**self.env, **(env or {})}
+        unset = [f"--unset={name}" for name in dropped_variables(os.environ, child_env)]
+        command = [*(["env", *unset] if unset else []), "git", "--git-dir", str(self.git_dir)]
         for setting in SAFE_CONFIG:
             command += ["-c", setting]
         try:
             output: str = self.repo.git.execute(
-                [*command, *args],
-                env={**self.env, **(env or {})},
-                kill_after_timeout=self.timeout_s,
+                [*command, *args], env=child_env, kill_after_timeout=self.timeout_s
             )
         except git.GitCommandError as exc:
             raise failure(operation, exc) from None

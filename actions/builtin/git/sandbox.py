@@ -132,6 +132,8 @@ def template_problem(source: str, environment: SkeletonEnvironment) -> str | Non
         tree = environment.parse(source)
     except TemplateSyntaxError as exc:
         return f"template syntax error on line {exc.lineno}: {exc.message}"
+    except RecursionError:  # brackets nested thousands deep
+        return "the template is nested too deeply"
     for node in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
         return f"templates must not {type(node).__name__.lower()} other templates"
     for name in tree.find_all(nodes.Name):

@@ -47,6 +47,19 @@ def is_binary(data: bytes) -> bool:
     return False
 
 
+def folder_within(root: Path, relative: str | None) -> Path:
+    """`root / relative`, refusing a path through a symlink (a skeleton repository's `x -> /`
+    would otherwise render the worker's own files) or out of `root`."""
+    folder = root
+    for part in Path(relative or ".").parts:
+        folder = folder / part
+        if folder.is_symlink():
+            raise SkeletonError(f"the skeleton path goes through a symlink: {relative}")
+    if not folder.resolve().is_relative_to(root.resolve()):
+        raise SkeletonError(f"the skeleton path leaves the skeleton's repository: {relative}")
+    return folder
+
+
 def list_skeleton(source: Path, config: GitConfig) -> list[SkeletonFile]:
     """The regular files of a skeleton folder, sorted; SkeletonError for a symlink, a special
     file, a bad name, or more files or bytes than the caps allow."""
@@ -91,6 +104,8 @@ def render_text(environment: SkeletonEnvironment, text: str, values: Mapping[str
             if size > environment.max_bytes:
                 raise SkeletonError(f"a template rendered more than {environment.max_bytes} bytes")
             chunks.append(chunk)
+    except RecursionError as exc:
+        raise SkeletonError("the template is nested too deeply") from exc
     except (TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as exc:
         raise SkeletonError(f"the template failed: {type(exc).__name__}: {exc}") from exc
     return "".join(chunks)

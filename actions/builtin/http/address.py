@@ -20,7 +20,11 @@ METADATA_ADDRESSES = frozenset(
     for text in (
         "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean...
         "169.254.170.2",  # AWS ECS task credentials
+        "169.254.170.23",  # AWS EKS Pod Identity credentials
         "fd00:ec2::254",  # AWS over IPv6
+        "fd00:ec2::23",  # AWS EKS Pod Identity over IPv6
+        "fd20:ce::254",  # GCP over IPv6
+        "168.63.129.16",  # Azure's wire server (a public address)
         "100.100.100.200",  # Alibaba Cloud
     )
 )
@@ -39,9 +43,13 @@ def literal_ip(host: str) -> IPAddress | None:
     forms `inet_aton` (and so the resolver) reads, such as `2130706433` for 127.0.0.1."""
     host = normalise_host(host).replace("%25", "%")
     try:
-        return ipaddress.ip_address(host)
+        address = ipaddress.ip_address(host)
     except ValueError:
         pass
+    else:  # without its zone (`fe80::1%eth0`): the zone changes no rule, and equality sees it
+        if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
+            return ipaddress.IPv6Address(host.split("%", 1)[0])
+        return address
     if host and set(host) <= LEGACY_IPV4_CHARS and any(c.isdigit() for c in host):
         try:
             return ipaddress.IPv4Address(socket.inet_aton(host))

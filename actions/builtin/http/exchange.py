@@ -43,7 +43,7 @@ class Received:
         charset = message.get_content_charset() or "utf-8"
         try:
             return self.content.decode(charset, errors="replace")
-        except LookupError:  # a charset Python does not know
+        except (LookupError, UnicodeError):  # a charset Python does not know, or idna
             return self.content.decode("utf-8", errors="replace")
 
 

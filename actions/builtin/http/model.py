@@ -126,8 +126,11 @@ class HttpRequestInput(ActionModel):
     @classmethod
     def _headers_valid(cls, headers: dict[str, str]) -> dict[str, str]:
         for name, value in headers.items():
-            if len(value) > MAX_HEADER_VALUE_CHARS or any(c in value for c in "\r\n\0"):
-                raise ValueError(f"the value of header {name!r} is too long or has CR, LF, NUL")
+            if len(value) > MAX_HEADER_VALUE_CHARS or not is_header_value(value):
+                raise ValueError(
+                    f"the value of header {name!r} is too long, has CR, LF or NUL, or a "
+                    "character outside Latin-1"
+                )
         _check_header_names(headers)
         return headers
 
@@ -172,6 +175,15 @@ class HttpRequestInput(ActionModel):
         if self.has_json:
             return json.dumps(self.json_body, separators=(",", ":")).encode()
         return None if self.body is None else self.body.encode()
+
+
+def is_header_value(value: str) -> bool:
+    """Whether HTTP can carry `value` as a header value: Latin-1, no CR, LF or NUL."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return not any(c in value for c in "\r\n\0")
 
 
 def _check_header_names(names: Iterable[str]) -> None:

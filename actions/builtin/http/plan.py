@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import httpx
 
 from actionpool.actions.builtin.http.config import HttpConfig
-from actionpool.actions.builtin.http.model import HttpRequestInput
+from actionpool.actions.builtin.http.model import HttpRequestInput, is_header_value
 from actionpool.actions.builtin.http.policy import (
     IDEMPOTENCY_HEADER,
     has_header,
@@ -97,4 +97,13 @@ def secret_headers_of(input: HttpRequestInput, secrets: Mapping[str, str]) -> di
             f"secretHeaders name secret(s) {missing} the run was not given (send them in the "
             "run's secrets)"
         )
-    return {name: h.prefix + secrets[h.secret] for name, h in input.secret_headers.items()}
+    headers = {name: h.prefix + secrets[h.secret] for name, h in input.secret_headers.items()}
+    unsendable = sorted(
+        h.secret for name, h in input.secret_headers.items() if not is_header_value(headers[name])
+    )
+    if unsendable:  # named, never shown: the value is the secret
+        raise NonRetryableActionError(
+            f"secret(s) {unsendable} cannot be sent as a header value: a CR, LF or NUL, or a "
+            "character outside Latin-1 (a trailing newline from a file, say)"
+        )
+    return headers

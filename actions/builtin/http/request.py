@@ -99,15 +99,36 @@ def perform(
 def send(client: httpx.Client, plan: Plan, ctx: ActionContext) -> Received:
     """The answer, tried again (within the attempt) only when that cannot repeat an effect."""
     if not plan.retry_safe:
+        refuse_if_sent_before(plan, ctx)
+        ctx.checkpoints.save(SENT_KEY, json.dumps({"sent": True, "attempt": ctx.attempt}))
         try:
             return try_once(client, plan, ctx)
         except TransientFailure as failure:
+            if failure.received is None and not failure.reached_server:  # it never left
+                ctx.checkpoints.save(SENT_KEY, json.dumps({"sent": False}))
             return give_up(failure, plan, ctx, tries=1)
     retrying = retrying_of(ctx, plan)
     try:
         return retrying(try_once, client, plan, ctx)
     except TransientFailure as failure:
         return give_up(failure, plan, ctx, tries=retrying.statistics.get("attempt_number", 1))
+
+
+SENT_KEY = "http-request.sent.v1"
+"""Written before a request that may not be repeated (a POST or PATCH without a key) leaves:
+an attempt after one that died while sending it must not send it again."""
+
+
+def refuse_if_sent_before(plan: Plan, ctx: ActionContext) -> None:
+    """NonRetryableActionError when an earlier attempt of the run may have sent this request
+    (it was killed, or timed out, while it was in flight)."""
+    stored = ctx.checkpoints.load(SENT_KEY)
+    if stored is not None and json.loads(stored).get("sent"):
+        raise NonRetryableActionError(
+            f"{plan.method} {plan.shown_url} was sent by an earlier attempt that did not "
+            "finish, and may have taken effect: it is not sent again (with an Idempotency-Key, "
+            "sendIdempotencyKey, it would be)"
+        )
 
 
 def try_once(client: httpx.Client, plan: Plan, ctx: ActionContext) -> Received:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from actionpool.actions.action import Deprecation, action
 from actionpool.actions.context import ActionContext
 from actionpool.actions.model import ActionModel
@@ -42,3 +44,11 @@ def test_listings_add_the_notice_to_the_description() -> None:
 
 def test_a_deprecation_without_a_replacement_says_only_that() -> None:
     assert Deprecation().notice("acme:old") == "acme:old is deprecated"
+
+
+def test_a_replacement_that_is_not_an_action_id_is_refused_when_declared() -> None:
+    # A plugin's mistake fails its loading (a PluginLoadError), not every listing later
+    with pytest.raises(ValueError, match="must be an action id"):
+        Deprecation(replacement="not an id")
+    with pytest.raises(ValueError, match="must be an action id"):
+        Deprecation(replacement=old)  # type: ignore[arg-type]

@@ -9,7 +9,11 @@ from pydantic import Field, ValidationError
 
 from actionpool.actions.action import RetryPolicy, action
 from actionpool.actions.context import ActionContext
-from actionpool.actions.errors import NonRetryableActionError, RetryableActionError
+from actionpool.actions.errors import (
+    DryRunNotSupportedError,
+    NonRetryableActionError,
+    RetryableActionError,
+)
 from actionpool.actions.model import ActionModel
 from actionpool.actions.testing import ActionHarness, SimulatedCrash
 
@@ -110,3 +114,31 @@ def test_cancel_is_seen_by_the_action(tmp_path: Path) -> None:
     harness = ActionHarness(greet, workspace_root=tmp_path)
     harness.cancel()
     assert harness.context().sleep(30) is True  # returns at once: the run is cancelled
+
+
+def test_run_to_end_retries_any_error_the_pool_would_and_stops_at_a_final_one(
+    tmp_path: Path,
+) -> None:
+    # Given an action whose first attempt fails with a plain exception (the pool retries it)
+    @action("test:flaky", description="Fails once with a plain error, then succeeds.")
+    def flaky(input: GreetInput, ctx: ActionContext) -> GreetOutput:
+        if ctx.attempt == 1:
+            raise ConnectionError("the service went away")
+        return GreetOutput(greeting="ok", workspace_file="")
+
+    harness = ActionHarness(flaky, workspace_root=tmp_path)
+    # Then run_to_end tries again, as the pool would
+    assert harness.run_to_end({"name": "Ada"})["greeting"] == "ok"
+    assert harness.attempts == 2
+    # And a non-retryable error ends it at once
+    permanent = ActionHarness(greet, workspace_root=tmp_path)
+    with pytest.raises(NonRetryableActionError):
+        permanent.run_to_end({"nom": "Ada"})
+    assert permanent.attempts == 1
+
+
+def test_a_dry_run_of_an_action_without_one_is_refused(tmp_path: Path) -> None:
+    harness = ActionHarness(greet, workspace_root=tmp_path)
+    with pytest.raises(DryRunNotSupportedError):
+        harness.run({"name": "Ada"}, dry_run=True)
+    assert harness.attempts == 0

@@ -3,6 +3,7 @@ behind a TCP proxy that drops connections: retries, and where the token does (no
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 from collections.abc import Iterator
@@ -148,3 +149,27 @@ def test_a_run_without_a_token_never_borrows_the_worker_s_netrc(
     # Then git had no credential to offer: nothing was pushed
     assert server.pushes() == []
     assert repos.log(tmp_path / "projects" / "service.git") == []
+
+
+def test_a_run_without_a_token_never_borrows_the_worker_s_git_environment(
+    server: GitHttpServer, config: GitConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a worker whose environment would hand git the token: an askpass program, a
+    # config header, and curl's verbose trace (which would print it)
+    askpass = tmp_path / "worker-askpass"
+    askpass.write_text(f"#!/bin/sh\necho {TOKEN}\n")
+    askpass.chmod(0o700)
+    basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
+    monkeypatch.setenv("GIT_ASKPASS", str(askpass))
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "http.extraHeader")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", f"Authorization: Basic {basic}")
+    monkeypatch.setenv("GIT_CURL_VERBOSE", "1")
+    # When a run that sent no token publishes there
+    harness = ActionHarness(publish_action(config), workspace_root=tmp_path / "ws")
+    with pytest.raises(GitError) as failed:
+        harness.run(publish(server.url("service.git")))
+    # Then git offered nothing of the worker's: nothing was pushed, nothing traced
+    assert server.pushes() == []
+    assert repos.log(tmp_path / "projects" / "service.git") == []
+    assert basic not in str(failed.value) and "Authorization" not in str(failed.value)

@@ -32,6 +32,7 @@ HOSTILE_SKELETONS: dict[str, dict[str, str]] = {
     "absolute-path": {"{{ '/tmp' }}/x.txt": "out"},
     "dotgit-path": {"{{ '.git' }}/hooks/post-commit": "#!/bin/sh\ntouch {canary}\n"},
     "syntax-error": {"a.txt": "{% for %}"},
+    "nested-too-deep": {"a.txt": "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}"},
 }
 """Skeletons of the test library that no template author should get past review."""
 
@@ -130,6 +131,7 @@ CORPUS: list[Hostile] = [
     Hostile("author-newline", {"authorName": "a\nb"}, "authorName"),
     Hostile("email-brackets", {"authorEmail": "a@b>\n<c@d"}, "authorEmail"),
     Hostile("secret-name-path", {"tokenSecret": "../gitToken"}, "tokenSecret"),
+    Hostile("skeleton-name-too-long", {"skeleton": "é" * 200}, "skeleton"),
     *(Hostile(f"template-{name}", {"skeleton": name}, "") for name in HOSTILE_SKELETONS),
 ]
 

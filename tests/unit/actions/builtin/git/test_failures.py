@@ -78,3 +78,18 @@ def test_a_rejected_push_is_still_a_rejected_push() -> None:
     result = failure("push", exc)
     # Then it is a PushRejectedError (the publisher fetches and commits again)
     assert isinstance(result, PushRejectedError)
+
+
+def test_a_push_the_server_refuses_fails_at_once_with_its_reason() -> None:
+    # Given a push refused by the server itself (a protected branch, a declined hook)
+    reason = "protected branch hook declined"
+    exc = error(f" ! [remote rejected] main -> main ({reason})\nerror: failed to push\n")
+    # When the failure is classified
+    result = failure("push", exc)
+    # Then it is permanent, not a moved branch to fetch again, and keeps the server's reason
+    assert type(result) is GitError and reason in str(result)
+
+
+def test_a_push_that_lost_a_race_for_the_ref_is_a_rejected_push() -> None:
+    exc = error(" ! [remote rejected] main -> main (cannot lock ref 'refs/heads/main')\n")
+    assert isinstance(failure("push", exc), PushRejectedError)

@@ -141,3 +141,46 @@ def test_a_skeleton_repository_is_checked_out_at_its_ref(
     output = harness.run(inp)
     # Then the commit holds v1, rendered
     assert repos.files(remote, output["commitSha"]) == {"README.md": b"v1 svc\n"}
+
+
+def test_a_skeleton_path_through_a_symlink_of_the_skeleton_repository_is_refused(
+    git_config: GitConfig, remote: Path, remotes: Path, tmp_path: Path
+) -> None:
+    # Given a file of the worker's own, and a skeleton repository whose `x` links to its folder
+    outside = tmp_path / "worker-files"
+    (outside / "secrets").mkdir(parents=True)
+    (outside / "secrets" / "token").write_text("ghp_worker_secret\n")
+    skeletons = repos.bare_repository(remotes / "skeletons.git")
+    work = tmp_path / "skeleton-work"
+    repos.git("clone", "-q", str(skeletons), str(work))
+    (work / "x").symlink_to(outside)
+    repos.git("-C", str(work), "add", "x")
+    repos.git("-C", str(work), "commit", "-q", "-m", "link")
+    repos.git("-C", str(work), "push", "-q", "origin", "HEAD:main")
+    harness = ActionHarness(publish_action(git_config), workspace_root=tmp_path / "ws")
+    source = {"skeletonUrl": f"file://{skeletons}", "skeletonPath": "x/secrets"}
+    # When git:publish is asked to render the skeleton at `x/secrets`
+    inp = {k: v for k, v in publish_input(remote, **source).items() if k != "skeleton"}
+    with pytest.raises(SkeletonError, match="through a symlink"):
+        harness.run(inp)
+    # Then nothing of the worker's was rendered or pushed
+    assert repos.log(remote) == []
+
+
+def test_a_rerun_after_the_push_needs_neither_the_skeleton_nor_git(
+    git_config: GitConfig, remote: Path, remotes: Path, tmp_path: Path
+) -> None:
+    # Given a run from a skeleton repository whose attempt died right after its push
+    skeletons = repos.bare_repository(remotes / "skeletons.git")
+    repos.commit_files(skeletons, "v1", {"svc/README.md": "{{ name }}\n"}, "v1")
+    harness = ActionHarness(publish_action(git_config), workspace_root=tmp_path / "ws")
+    source = {"skeletonUrl": f"file://{skeletons}", "skeletonRef": "v1", "skeletonPath": "svc"}
+    inp = {k: v for k, v in publish_input(remote, **source).items() if k != "skeleton"}
+    with pytest.raises(SimulatedCrash):
+        harness.run(inp, crash_after="git-publish.push.v1")
+    (pushed,) = repos.log(remote)
+    # When the skeleton's tag is deleted meanwhile and the pool runs the next attempt
+    repos.git("--git-dir", str(skeletons), "update-ref", "-d", "refs/heads/v1")
+    output = harness.run(inp)
+    # Then it completes with the commit already pushed, and pushes nothing more
+    assert output["commitSha"] == pushed and repos.log(remote) == [pushed]

@@ -59,7 +59,7 @@ def test_every_non_public_address_has_its_kind(address: str, kind: str | None) -
         ("0", "0.0.0.0"),
         ("[::1]", "::1"),
         ("::ffff:127.0.0.1", "::ffff:127.0.0.1"),
-        ("fe80::1%25eth0", "fe80::1%eth0"),
+        ("fe80::1%25eth0", "fe80::1"),
     ],
 )
 def test_literal_ip_reads_every_form_the_resolver_reads(host: str, address: str) -> None:
@@ -113,6 +113,19 @@ def test_metadata_addresses_are_refused_even_inside_allowed_networks() -> None:
     assert "cloud metadata" in str(policy.refusal(ip("fd00:ec2::254")))
     assert "cloud metadata" in str(policy.refusal(ip("::ffff:169.254.169.254")))
     assert policy.refusal(ip("169.254.1.1")) is None
+
+
+@pytest.mark.parametrize(
+    "address", ["169.254.170.23", "fd00:ec2::23", "fd20:ce::254", "168.63.129.16"]
+)
+def test_every_cloud_s_credential_endpoint_is_refused_whatever_is_allowed(address: str) -> None:
+    # EKS Pod Identity, GCP over IPv6, and Azure's wire server (a public address)
+    for config in (HttpConfig(), HttpConfig(allowed_networks=("0.0.0.0/0", "::/0"))):
+        assert "cloud metadata" in str(AddressPolicy.of(config).refusal(ip(address)))
+
+
+def test_a_zone_does_not_hide_an_address() -> None:
+    assert literal_ip("fd00:ec2::254%25eth0") == ip("fd00:ec2::254")
 
 
 def test_one_refused_address_among_public_ones_refuses_the_host() -> None:

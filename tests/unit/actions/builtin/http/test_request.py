@@ -17,9 +17,9 @@ from actionpool.actions.builtin.http import actions_of
 from actionpool.actions.builtin.http.address import AddressRefusedError
 from actionpool.actions.builtin.http.config import HttpConfig
 from actionpool.actions.builtin.http.exchange import ResponseTooLargeError
-from actionpool.actions.builtin.http.request import request_action
+from actionpool.actions.builtin.http.request import SENT_KEY, request_action
 from actionpool.actions.errors import NonRetryableActionError, RetryableActionError
-from actionpool.actions.testing import ActionHarness
+from actionpool.actions.testing import ActionHarness, SimulatedCrash
 from tests.httpserver import Answer, ScriptedServer, closed_port, echo
 from tests.unit.actions.helpers import make_context
 
@@ -119,6 +119,33 @@ def test_a_refused_connection_is_retryable_even_for_an_unkeyed_post() -> None:
     # Then the failure is retryable: the request never left
     with pytest.raises(RetryableActionError, match="ConnectError.*not sent"):
         harness().run({**step, "sendIdempotencyKey": False})
+
+
+def test_an_unkeyed_post_a_dead_attempt_may_have_sent_is_not_sent_again() -> None:
+    # Given an unkeyed POST whose attempt died while the request was in flight
+    with ScriptedServer([Answer.json({}, 201)]) as server:
+        run = harness()
+        step = {"method": "POST", "url": server.url("/charges"), "sendIdempotencyKey": False}
+        with pytest.raises(SimulatedCrash):
+            run.run(step, crash_after=SENT_KEY)
+        # When the pool runs the next attempt
+        # Then it refuses for good rather than risk a second charge
+        with pytest.raises(NonRetryableActionError, match="may have taken effect"):
+            run.run(step)
+        assert server.seen == []
+
+
+def test_an_unkeyed_post_that_never_left_is_sent_by_the_next_attempt() -> None:
+    # Given an unkeyed POST whose first attempt could not connect
+    with ScriptedServer([Answer.json({}, 201)]) as server:
+        run = harness()
+        refused = {"method": "POST", "url": f"http://127.0.0.1:{closed_port()}/", "body": "x"}
+        with pytest.raises(RetryableActionError, match="not sent"):
+            run.run({**refused, "sendIdempotencyKey": False})
+        # When the next attempt reaches a server / Then it sends the request
+        step = {"method": "POST", "url": server.url("/charges"), "sendIdempotencyKey": False}
+        assert run.run(step)["code"] == 201
+        assert len(server.seen) == 1
 
 
 def test_a_read_timeout_after_sending_is_final_for_an_unkeyed_post() -> None:
@@ -230,19 +257,23 @@ def test_an_unexpected_status_fails_with_a_masked_excerpt_unless_told_to_continu
 
 
 def test_header_values_and_run_secrets_never_reach_the_log() -> None:
+    # Given a header value that is not one of the run's secrets (the harness masks those in
+    # log lines itself), and a secret in the query
+    header_token = "hdr-7c1d-not-a-run-secret"
     with ScriptedServer([Answer.text("fine")]) as server:
         run = harness(secrets={"apiToken": TOKEN})
         run.run(
             {
                 "method": "PUT",
                 "url": server.url(f"/x?sig={TOKEN}"),
-                "headers": {"Authorization": f"Bearer {TOKEN}"},
+                "headers": {"Authorization": f"Bearer {header_token}"},
             }
         )
-        assert server.seen[0].headers["authorization"] == f"Bearer {TOKEN}"
+        assert server.seen[0].headers["authorization"] == f"Bearer {header_token}"
+    # Then neither reaches the log: the action never writes a header value
     text = "\n".join(run.messages())
     assert "PUT http://127.0.0.1:" in text and "sig=***" in text
-    assert TOKEN not in text and "Bearer" not in text
+    assert header_token not in text and TOKEN not in text and "Bearer" not in text
 
 
 def test_a_secret_header_sends_the_secret_which_the_input_never_holds() -> None:
@@ -274,6 +305,33 @@ def test_a_secret_header_whose_secret_was_not_sent_fails_for_good_before_sending
         with pytest.raises(NonRetryableActionError, match=r"\['apiToken'\].*not given"):
             harness().run(step)
         assert server.seen == []
+
+
+def test_a_secret_header_whose_secret_has_a_newline_fails_without_showing_it() -> None:
+    # Given a secret read from a file, trailing newline included
+    with ScriptedServer([Answer.text("fine")]) as server:
+        run = harness(secrets={"apiToken": TOKEN + "\n"})
+        step = {
+            "method": "GET",
+            "url": server.url(),
+            "secretHeaders": {"Authorization": {"secret": "apiToken", "prefix": "Bearer "}},
+        }
+        # When it runs / Then it fails for good before sending, naming the secret only
+        with pytest.raises(NonRetryableActionError, match=r"\['apiToken'\] cannot be sent") as e:
+            run.run(step)
+        assert server.seen == [] and TOKEN not in str(e.value)
+
+
+def test_a_header_value_outside_latin_1_is_refused_before_the_run() -> None:
+    with pytest.raises(ValueError, match="outside Latin-1"):
+        harness().validate({"method": "GET", "url": "http://127.0.0.1/", "headers": {"X": "ü€"}})
+
+
+def test_an_answer_in_a_charset_that_cannot_decode_is_read_as_utf_8() -> None:
+    answer = Answer(200, {"Content-Type": "text/plain; charset=idna"}, "résumé".encode())
+    with ScriptedServer([answer]) as server:
+        output = harness().run({"method": "GET", "url": server.url()})
+    assert output["body"] == {"message": "résumé"}
 
 
 def test_a_header_may_not_be_given_both_plainly_and_as_a_secret() -> None:
