@@ -196,15 +196,7 @@ def publish_action(config: GitConfig) -> Action[PublishInput, PublishOutput]:
         validation_context={"git": config},
     )
     def publish(input: PublishInput, ctx: ActionContext) -> PublishOutput:
-        target = PublishTarget(
-            remote_url=input.remote_url,
-            branch=input.branch,
-            commit_message=input.commit_message,
-            author_name=input.author_name,
-            author_email=input.author_email,
-            token_secret=input.token_secret,
-            ssh_key_secret=input.ssh_key_secret,
-        )
+        target = PublishTarget.of(input, input.commit_message)
         # pushed by an earlier attempt: neither the skeleton (its ref may be gone, its token
         # rotated) nor git is needed again
         result = already_published(ctx, target)

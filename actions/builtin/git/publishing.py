@@ -21,7 +21,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from actionpool.actions.builtin.git.config import GitConfig
 from actionpool.actions.builtin.git.credentials import credential_env
@@ -43,6 +43,23 @@ MAX_PUSH_ROUNDS = 3
 """Fetch-commit-push rounds tried when pushes are rejected because the branch moved on."""
 
 
+class CommitFields(Protocol):
+    """What an input that publishes with git has (git:publish's, a golden path's)."""
+
+    @property
+    def remote_url(self) -> str: ...
+    @property
+    def branch(self) -> str: ...
+    @property
+    def author_name(self) -> str: ...
+    @property
+    def author_email(self) -> str: ...
+    @property
+    def token_secret(self) -> str: ...
+    @property
+    def ssh_key_secret(self) -> str: ...
+
+
 @dataclasses.dataclass(frozen=True)
 class PublishTarget:
     """Where and how a tree is committed (`remote_url` and `branch` already checked)."""
@@ -56,6 +73,19 @@ class PublishTarget:
     """The run secret holding a token, for HTTPS remotes."""
     ssh_key_secret: str = "gitSshPrivateKey"
     """The run secret holding an SSH private key, for SSH remotes."""
+
+    @classmethod
+    def of(cls, fields: CommitFields, commit_message: str) -> PublishTarget:
+        """The target an action's input names (its git/commit.py fields)."""
+        return cls(
+            remote_url=fields.remote_url,
+            branch=fields.branch,
+            commit_message=commit_message,
+            author_name=fields.author_name,
+            author_email=fields.author_email,
+            token_secret=fields.token_secret,
+            ssh_key_secret=fields.ssh_key_secret,
+        )
 
 
 @dataclasses.dataclass(frozen=True)

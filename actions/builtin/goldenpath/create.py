@@ -48,15 +48,7 @@ def target_of(input: CreateRepositoryInput) -> PublishTarget:
         f"Create {input.name} from the {input.skeleton} golden path "
         f"({input.compliance_tier} tier, {input.ci_provider})"
     )
-    return PublishTarget(
-        remote_url=input.remote_url,
-        branch=input.branch,
-        commit_message=message,
-        author_name=input.author_name,
-        author_email=input.author_email,
-        token_secret=input.token_secret,
-        ssh_key_secret=input.ssh_key_secret,
-    )
+    return PublishTarget.of(input, message)
 
 
 def annotate(ctx: ActionContext, input: CreateRepositoryInput, snippets: list[Snippet]) -> None:
